@@ -1,0 +1,268 @@
+"""The comparison view: the drawing through all seven, a table, learning curves, confusion and mistakes."""
+from __future__ import annotations
+
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QListWidget, QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from trainer.iterations import ITERATIONS, describe_layers
+
+from .panels import ProbabilityBars, mnist_pixmap
+from .tasks import run_in_background
+
+if TYPE_CHECKING:
+    from .predictor import Predictor
+
+GALLERY_LIMIT = 200  # misclassified digits shown per iteration
+DISAGREE_STYLE = "QFrame#result { border: 2px solid #d35400; border-radius: 6px; }"
+AGREE_STYLE = "QFrame#result { border: 1px solid palette(mid); border-radius: 6px; }"
+
+
+class MiniResult(QFrame):
+    def __init__(self, number: int, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("result")
+        self.title = QLabel(f"Iteration {number}")
+        self.digit = QLabel("–")
+        font = self.digit.font()
+        font.setPointSize(22)
+        font.setBold(True)
+        self.digit.setFont(font)
+        self.confidence = QLabel("")
+        self.bars = ProbabilityBars(compact=True)
+        top = QHBoxLayout()
+        top.addWidget(self.digit)
+        top.addWidget(self.confidence, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addLayout(top)
+        layout.addWidget(self.bars)
+        self.setStyleSheet(AGREE_STYLE)
+
+    def show(self, probabilities: np.ndarray | None, disagrees: bool, note: str = "") -> None:
+        self.bars.set_probabilities(probabilities)
+        if probabilities is None:
+            self.digit.setText("–")
+            self.confidence.setText(note)
+        else:
+            top = int(np.argmax(probabilities))
+            self.digit.setText(str(top))
+            self.confidence.setText(f"{probabilities[top] * 100:.1f}%" + ("  (disagrees)" if disagrees else ""))
+        self.setStyleSheet(DISAGREE_STYLE if disagrees else AGREE_STYLE)
+
+
+class CompareView(QWidget):
+    digitChosen = Signal(object)  # a uint8 28x28 MNIST test image, to load onto the canvas
+    evaluated = Signal()  # the confusion matrix and gallery show a finished evaluation
+
+    TABLE_COLUMNS = ["Iteration", "Parameters", "Layers", "Epochs", "Test accuracy", "Study's figure (train set)",
+                     "CPU latency / image", "Weights"]
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.predictor: Predictor | None = None
+        self._evaluations: dict[tuple, object] = {}  # (iteration, weights path) -> Evaluation
+        self._test_images = self._test_labels = None  # the 10k test set, once evaluated
+
+        # Side by side: the seven results and the table.
+        self.agreement = QLabel("Draw a digit to see all seven at once.")
+        self.results = {n: MiniResult(n) for n in ITERATIONS}
+        grid = QGridLayout()
+        for i, result in enumerate(self.results.values()):
+            grid.addWidget(result, i // 4, i % 4)
+        self.table = QTableWidget(len(ITERATIONS), len(self.TABLE_COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.TABLE_COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.addWidget(self.agreement)
+        side_layout.addLayout(grid)
+        side_layout.addWidget(self.table, 1)
+
+        # Learning curves: test accuracy per epoch from each checkpoint's history.
+        self.chart = QChart()
+        self.chart.setTitle("Test accuracy per epoch (10k test set)")
+        self.chart_view = QChartView(self.chart)
+        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+
+        # Confusion matrix and mistakes of one iteration.
+        self.mistakes_picker = QComboBox()
+        self.mistakes_picker.addItems([f"Iteration {n}" for n in ITERATIONS])
+        self.mistakes_picker.setCurrentIndex(4)
+        self.mistakes_status = QLabel("")
+        self.mistakes_status.setWordWrap(True)
+        self.confusion = QTableWidget(10, 10)
+        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.confusion.setVerticalHeaderLabels([f"true {d}" for d in range(10)])
+        self.confusion.setHorizontalHeaderLabels([f"→{d}" for d in range(10)])
+        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.gallery = QListWidget()
+        self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
+        self.gallery.setIconSize(QSize(56, 56))
+        self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.gallery.setToolTip("Test digits this iteration gets wrong; click one to load it onto the canvas")
+        self.gallery.itemClicked.connect(self._gallery_clicked)
+        mistakes = QWidget()
+        mistakes_layout = QVBoxLayout(mistakes)
+        mistakes_layout.addWidget(self.mistakes_picker)
+        mistakes_layout.addWidget(self.mistakes_status)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.confusion)
+        split.addWidget(self.gallery)
+        mistakes_layout.addWidget(split, 1)
+        self.mistakes_picker.currentIndexChanged.connect(self.refresh_mistakes)
+
+        self.tabs = QTabWidget()
+        self.tabs.addTab(side, "Side by side")
+        self.tabs.addTab(self.chart_view, "Learning curves")
+        self.tabs.addTab(mistakes, "Confusion && mistakes")
+        self.tabs.currentChanged.connect(lambda _: self.refresh_mistakes())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+
+    # --- results ---------------------------------------------------------------------------------
+    def show_results(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray]) -> None:
+        tops = {n: int(np.argmax(p)) for n, p in probabilities.items()}
+        votes = Counter(tops.values())
+        majority = votes.most_common(1)[0][0] if votes else None
+        for n, result in self.results.items():
+            slot = self.predictor.slots.get(n) if self.predictor else None
+            note = "unavailable" if slot and slot.error else ("no digit" if image is None else "")
+            result.show(probabilities.get(n), n in tops and tops[n] != majority, note)
+        if not tops:
+            self.agreement.setText("Draw a digit to see all seven at once." if image is None else "No model ready.")
+        elif len(votes) == 1:
+            self.agreement.setText(f"All {len(tops)} agree: <b>{majority}</b>")
+        else:
+            self.agreement.setText("<b style='color:#d35400'>They disagree</b>: " + ", ".join(
+                f"{count} say {digit}" for digit, count in votes.most_common()))
+
+    # --- predictor-dependent views ---------------------------------------------------------------
+    def set_predictor(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+        self._fill_table()
+        self._fill_chart()
+        self.refresh_mistakes()
+
+    def _fill_table(self) -> None:
+        for row, (n, it) in enumerate(ITERATIONS.items()):
+            slot = self.predictor.slots[n]
+            shipped = self.predictor.shipped_metrics.get(n, {}).get("test_accuracy")
+            accuracy = slot.info.get("test_accuracy") if slot.retrained else shipped
+            values = [str(n), f"{it.params:,}", it.layers, str(it.recipe.epochs),
+                      "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),
+                      f"{it.study_accuracy:g}%",
+                      f"{slot.latency_ms:.3f} ms" if slot.latency_ms is not None else "–",
+                      "retrained" if slot.retrained else "shipped"]
+            for col, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                if col == 2:
+                    item.setToolTip(describe_layers(n))
+                if slot.error:
+                    item.setToolTip(slot.error)
+                self.table.setItem(row, col, item)
+
+    def _fill_chart(self) -> None:
+        self.chart.removeAllSeries()
+        for axis in self.chart.axes():
+            self.chart.removeAxis(axis)
+        x_axis, y_axis = QValueAxis(), QValueAxis()
+        x_axis.setTitleText("epoch")
+        x_axis.setLabelFormat("%d")
+        y_axis.setTitleText("test accuracy (%)")
+        self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
+        self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        values, epochs = [], 1
+        for n, slot in self.predictor.slots.items():
+            history = slot.info.get("history", [])
+            if not history:
+                continue
+            series = QLineSeries()
+            series.setName(f"{n}{' (retrained)' if slot.retrained else ''}")
+            for entry in history:
+                series.append(entry["epoch"], entry["test_accuracy"])
+                values.append(entry["test_accuracy"])
+            epochs = max(epochs, len(history))
+            self.chart.addSeries(series)
+            series.attachAxis(x_axis)
+            series.attachAxis(y_axis)
+        x_axis.setRange(1, max(epochs, 2))
+        x_axis.setTickCount(min(epochs, 10) + 1 if epochs > 1 else 2)
+        if values:
+            y_axis.setRange(np.floor(min(values)), 100)
+
+    # --- confusion and mistakes ------------------------------------------------------------------
+    def refresh_mistakes(self) -> None:
+        """Evaluate the chosen iteration on the test set (in the background, once per weights file)."""
+        if self.predictor is None or self.tabs.currentIndex() != 2:
+            return
+        n = self.mistakes_picker.currentIndex() + 1
+        slot = self.predictor.slots[n]
+        if slot.error:
+            self._show_mistakes(None, f"Iteration {n} is unavailable: {slot.error}")
+            return
+        key = (n, str(slot.path))
+        if key in self._evaluations:
+            self._show_mistakes(self._evaluations[key])
+            return
+        self.mistakes_status.setText(f"Evaluating iteration {n} on the 10k test images…")
+
+        def work():
+            from trainer.data import load_mnist
+            from trainer.evaluate import evaluate
+
+            images, labels = load_mnist("test")
+            return key, images, labels, evaluate(slot.model, images, labels)
+
+        run_in_background(work, self._on_evaluated, self._on_evaluation_failed, self)
+
+    def _on_evaluated(self, result) -> None:
+        key, self._test_images, self._test_labels, evaluation = result
+        self._evaluations[key] = evaluation
+        if key[0] == self.mistakes_picker.currentIndex() + 1:
+            self._show_mistakes(evaluation)
+            self.evaluated.emit()
+
+    def _on_evaluation_failed(self, message: str) -> None:
+        self._show_mistakes(None, message)
+
+    def _show_mistakes(self, evaluation, message: str = "") -> None:
+        self.gallery.clear()
+        if evaluation is None:
+            self.mistakes_status.setText(message)
+            self.confusion.clearContents()
+            return
+        wrong = evaluation.misclassified
+        self.mistakes_status.setText(
+            f"{evaluation.accuracy:.2f}% of the 10k test images right; {len(wrong)} wrong"
+            + (f" (the first {GALLERY_LIMIT} shown)" if len(wrong) > GALLERY_LIMIT else "") + ".")
+        peak = max(max(row[c] for c in range(10) if c != r) for r, row in enumerate(evaluation.confusion)) or 1
+        for r, row in enumerate(evaluation.confusion):
+            for c, count in enumerate(row):
+                item = QTableWidgetItem(str(count))
+                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+                if r == c:
+                    item.setBackground(QBrush(QColor(46, 134, 193, 90)))
+                elif count:
+                    item.setBackground(QBrush(QColor(211, 84, 0, int(40 + 200 * count / peak))))
+                self.confusion.setItem(r, c, item)
+        for index in wrong[:GALLERY_LIMIT]:
+            image = self._test_images[index].numpy()
+            item = QListWidgetItem(QIcon(mnist_pixmap(image / 255.0, 56)), "")
+            item.setToolTip(f"test image {index}: a {int(self._test_labels[index])}, "
+                            f"predicted {evaluation.predictions[index]}")
+            item.setData(Qt.ItemDataRole.UserRole, index)
+            self.gallery.addItem(item)
+
+    def _gallery_clicked(self, item: QListWidgetItem) -> None:
+        self.digitChosen.emit(self._test_images[item.data(Qt.ItemDataRole.UserRole)].numpy().copy())

@@ -1,0 +1,88 @@
+"""Prediction: each iteration's weights loaded once, an image through one or all seven. Qt-free.
+
+Each iteration uses the user's retrained run when one is active (see trainer.runs), else the shipped
+weights. A file that cannot be used leaves that iteration unavailable with the reason; the rest work.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from trainer.augment import normalize
+from trainer.checkpoint import model_from_checkpoint, read_checkpoint
+from trainer.errors import MnistDesktopError
+from trainer.iterations import ITERATIONS
+from trainer.paths import shipped_weights_dir
+from trainer.report import read_metrics
+from trainer.runs import RunStore
+
+
+@dataclass
+class Slot:
+    """One iteration's loaded weights, or why there are none."""
+
+    iteration: int
+    path: Path
+    retrained: bool
+    model: torch.nn.Module | None = field(default=None, repr=False)
+    error: str | None = None
+    info: dict = field(default_factory=dict)  # checkpoint metadata without the weights
+    latency_ms: float | None = None  # median of one 28x28 image through this model, measured here
+
+    @property
+    def available(self) -> bool:
+        return self.model is not None
+
+
+class Predictor:
+    def __init__(self, store: RunStore | None = None, weights_dir: Path | None = None):
+        self.store = store or RunStore()
+        self.weights_dir = weights_dir or shipped_weights_dir()
+        self.shipped_metrics = read_metrics(self.weights_dir)
+        self.slots: dict[int, Slot] = {}
+
+    def load(self, iteration: int) -> Slot:
+        """(Re)load the weights ``iteration`` should use now."""
+        active = self.store.active_path(iteration)
+        path = active or self.weights_dir / f"iteration{iteration}.pt"
+        slot = Slot(iteration, path, retrained=active is not None)
+        try:
+            checkpoint = read_checkpoint(path)
+            slot.model = model_from_checkpoint(checkpoint, iteration, str(path))
+            slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
+        except MnistDesktopError as e:
+            slot.error = str(e)
+        self.slots[iteration] = slot
+        return slot
+
+    def load_all(self) -> None:
+        for iteration in ITERATIONS:
+            self.load(iteration)
+
+    def available(self) -> list[int]:
+        return [i for i, slot in sorted(self.slots.items()) if slot.available]
+
+    @torch.inference_mode()
+    def predict(self, image: np.ndarray, iterations: list[int] | None = None) -> dict[int, np.ndarray]:
+        """float32 [28, 28] in [0, 1] -> softmax probabilities [10] per available iteration."""
+        x = normalize(torch.from_numpy(image).view(1, 1, 28, 28))
+        chosen = self.available() if iterations is None else [i for i in iterations if i in self.available()]
+        return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in chosen}
+
+    @torch.inference_mode()
+    def measure_latency(self, repeats: int = 50) -> None:
+        """Median time of one image through each available model, stored in its slot."""
+        x = torch.zeros(1, 1, 28, 28)
+        for i in self.available():
+            model = self.slots[i].model
+            model(x)  # warm-up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                model(x)
+                times.append(time.perf_counter() - start)
+            self.slots[i].latency_ms = float(np.median(times) * 1000)

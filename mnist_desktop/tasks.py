@@ -1,0 +1,43 @@
+"""Run a plain function off the GUI thread and get its result back on the GUI thread as a signal."""
+from __future__ import annotations
+
+import logging
+import traceback
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from trainer.errors import MnistDesktopError
+
+log = logging.getLogger(__name__)
+
+
+class Task(QObject):
+    """``done(result)`` or ``failed(message)``, delivered on the thread that created the task."""
+
+    done = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, func: Callable[[], Any], parent: QObject | None = None):
+        super().__init__(parent)
+        self._func = func
+
+    def _run(self) -> None:
+        try:
+            result = self._func()
+        except MnistDesktopError as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # a bug: keep the window alive and say what happened
+            log.error("background task failed:\n%s", traceback.format_exc())
+            self.failed.emit(f"Unexpected error: {type(e).__name__}: {e}")
+        else:
+            self.done.emit(result)
+
+
+def run_in_background(func: Callable[[], Any], on_done: Callable[[Any], None],
+                      on_failed: Callable[[str], None], parent: QObject) -> Task:
+    task = Task(func, parent)
+    task.done.connect(on_done)
+    task.failed.connect(on_failed)
+    QThreadPool.globalInstance().start(QRunnable.create(task._run))
+    return task

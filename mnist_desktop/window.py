@@ -1,0 +1,270 @@
+"""The main window: canvas on the left; recognition, comparison and training on the right.
+
+The window is built and painted before torch is imported; the models load in the background and
+prediction starts as soon as they arrive.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSpinBox,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+
+from trainer.errors import MnistDesktopError
+from trainer.iterations import ITERATIONS
+from trainer.report import read_metrics
+
+from .canvas import DEFAULT_BRUSH, DrawingCanvas
+from .panels import RecognitionPanel, card_html
+from .preprocess import load_image, to_mnist
+from .tasks import run_in_background
+from .throttle import Throttle
+
+if TYPE_CHECKING:
+    from .predictor import Predictor
+
+PREDICTIONS_PER_SECOND = 30
+UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
+DEFAULT_ITERATION = 5  # the study's pick
+
+
+def load_predictor() -> Predictor:
+    """Runs off the GUI thread: importing torch and reading seven checkpoints takes about a second."""
+    from .predictor import Predictor
+
+    predictor = Predictor()
+    predictor.load_all()
+    predictor.measure_latency()
+    return predictor
+
+
+class MainWindow(QMainWindow):
+    predictorReady = Signal()
+    predicted = Signal()  # a prediction (or "no digit") was shown
+
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("MNIST Desktop — seven small CNNs")
+        self.settings = settings or QSettings()
+        self.predictor: Predictor | None = None
+        self.image: np.ndarray | None = None  # the drawing preprocessed like MNIST, or None
+        self.probabilities: dict[int, np.ndarray] = {}
+        self.last_error: str | None = None
+        self.shipped_metrics = read_metrics()
+
+        self.canvas = DrawingCanvas()
+        self.canvas.brush_width = int(self.settings.value("brush", DEFAULT_BRUSH))
+        self.panel = RecognitionPanel()
+        self.picker = QComboBox()
+        self.picker.addItems([f"Iteration {n}" for n in ITERATIONS])
+        self.card = QLabel()
+        self.card.setWordWrap(True)
+        self.card.setTextFormat(Qt.TextFormat.RichText)
+        self.card.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        recognise = QWidget()
+        layout = QVBoxLayout(recognise)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.card)
+        layout.addWidget(self.panel, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(recognise, "Recognise")
+        self._add_views()
+
+        splitter = QSplitter()
+        splitter.addWidget(self.canvas)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+
+        self._build_actions()
+        self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
+        self.canvas.changed.connect(self.throttle)
+        self.canvas.strokeFinished.connect(self.throttle.flush)
+        self.canvas.changed.connect(self._update_history_actions)
+        self.canvas.fileDropped.connect(self.open_image)
+        self.picker.currentIndexChanged.connect(lambda index: self.set_iteration(index + 1))
+
+        self.set_iteration(int(self.settings.value("iteration", DEFAULT_ITERATION)))
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1200, 760)
+        self.statusBar().showMessage("Loading the models…")
+
+    def _add_views(self) -> None:
+        """Tabs beyond Recognise; subclasses and later issues add theirs here."""
+        from .compare import CompareView
+
+        self.compare = CompareView()
+        self.compare.digitChosen.connect(self.canvas.set_image)
+        self.tabs.addTab(self.compare, "Compare")
+
+    # --- actions ---------------------------------------------------------------------------------
+    def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open, self._ask_open_image)
+        self.save_action = self._action("&Save drawing…", QKeySequence.StandardKey.Save, self._ask_save_drawing)
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo, self.canvas.undo, "Undo the last stroke")
+        self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo, self.canvas.redo)
+        self.clear_action = self._action("&Clear", "Ctrl+L", self.canvas.clear, "Clear the canvas")
+        self.eraser_action = self._action("&Eraser", "Ctrl+E", self._toggle_eraser)
+        self.eraser_action.setCheckable(True)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
+
+        self.iteration_actions = QActionGroup(self)
+        iteration_menu = self.menuBar().addMenu("&Iteration")
+        for number in ITERATIONS:
+            action = self._action(f"Iteration &{number}", f"Ctrl+{number}",
+                                  lambda _=False, n=number: self.set_iteration(n))
+            action.setCheckable(True)
+            self.iteration_actions.addAction(action)
+            iteration_menu.addAction(action)
+
+        toolbar = self.addToolBar("Drawing")
+        toolbar.setObjectName("drawing-toolbar")
+        toolbar.addActions([self.clear_action, self.undo_action, self.redo_action, self.eraser_action])
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Brush "))
+        self.brush = QSpinBox()
+        self.brush.setRange(4, 60)
+        self.brush.setSuffix(" px")
+        self.brush.setValue(self.canvas.brush_width)
+        self.brush.setToolTip("Brush width, in pixels of a 280-pixel canvas")
+        self.brush.valueChanged.connect(self._set_brush)
+        toolbar.addWidget(self.brush)
+        toolbar.addSeparator()
+        toolbar.addActions([self.open_action, self.save_action])
+        self._update_history_actions()
+
+    def _toggle_eraser(self) -> None:
+        self.canvas.eraser = self.eraser_action.isChecked()
+
+    def _set_brush(self, width: int) -> None:
+        self.canvas.brush_width = width
+        self.settings.setValue("brush", width)
+
+    def _update_history_actions(self) -> None:
+        self.undo_action.setEnabled(self.canvas.can_undo())
+        self.redo_action.setEnabled(self.canvas.can_redo())
+
+    # --- iteration and prediction ----------------------------------------------------------------
+    @property
+    def iteration(self) -> int:
+        return self.picker.currentIndex() + 1
+
+    def set_iteration(self, number: int) -> None:
+        number = number if number in ITERATIONS else DEFAULT_ITERATION
+        if self.picker.currentIndex() != number - 1:
+            self.picker.setCurrentIndex(number - 1)  # re-enters through currentIndexChanged
+            return
+        self.iteration_actions.actions()[number - 1].setChecked(True)
+        self.settings.setValue("iteration", number)
+        self.update_card()
+        self.show_prediction()
+
+    def update_card(self) -> None:
+        it = ITERATIONS[self.iteration]
+        slot = self.predictor.slots.get(it.number) if self.predictor else None
+        measured = self.shipped_metrics.get(it.number, {}).get("test_accuracy")
+        retrained = slot.info if slot and slot.retrained and slot.available else None
+        self.card.setText(card_html(it, measured, retrained, slot.error if slot else None))
+
+    def predict(self) -> None:
+        """Preprocess the drawing and run it through every available iteration."""
+        self.image = to_mnist(self.canvas.render_gray())
+        self.probabilities = {}
+        if self.image is not None and self.predictor is not None:
+            self.probabilities = self.predictor.predict(self.image)
+        self.show_prediction()
+
+    def show_prediction(self) -> None:
+        slot = self.predictor.slots.get(self.iteration) if self.predictor else None
+        unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
+        self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable)
+        self.compare.show_results(self.image, self.probabilities)
+        self.predicted.emit()
+
+    # --- models ----------------------------------------------------------------------------------
+    def start_loading_models(self) -> None:
+        run_in_background(load_predictor, self._on_predictor, self.show_error, self)
+
+    def _on_predictor(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+        self.compare.set_predictor(predictor)
+        self.update_card()
+        self.predict()
+        problems = [f"iteration {i}: {s.error}" for i, s in sorted(predictor.slots.items()) if s.error]
+        self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
+                                     f"{len(predictor.available())} models ready. Draw a digit.")
+        self.predictorReady.emit()
+
+    def reload_iteration(self, iteration: int) -> None:
+        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict."""
+        if self.predictor is None:
+            return
+        self.predictor.load(iteration)
+        self.predictor.measure_latency()
+        self.compare.set_predictor(self.predictor)
+        self.update_card()
+        self.predict()
+
+    # --- files -----------------------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        """Tell the person in the status bar and a non-blocking dialog; the window keeps working."""
+        self.last_error = message
+        self.statusBar().showMessage(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "MNIST Desktop", message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def open_image(self, path: str) -> bool:
+        try:
+            gray = load_image(path)
+        except MnistDesktopError as e:
+            self.show_error(str(e))
+            return False
+        self.canvas.set_image(gray)
+        self.statusBar().showMessage(f"Opened {path}")
+        return True
+
+    def save_drawing(self, path: str) -> bool:
+        if not self.canvas.save_png(path):
+            self.show_error(f"Could not write {path}. Choose another folder.")
+            return False
+        self.statusBar().showMessage(f"Saved {path}")
+        return True
+
+    def _ask_open_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "",
+                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)")
+        if path:
+            self.open_image(path)
+
+    def _ask_save_drawing(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the drawing", "digit.png", "PNG image (*.png)")
+        if path:
+            self.save_drawing(path)
+
+    def closeEvent(self, event) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        QThreadPool.globalInstance().waitForDone()
+        super().closeEvent(event)

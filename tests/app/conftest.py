@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QPoint, QSettings, Qt
+
+from mnist_desktop.window import MainWindow
+
+
+@pytest.fixture
+def settings_path(tmp_path):
+    return str(tmp_path / "settings.ini")
+
+
+@pytest.fixture
+def window(qtbot, settings_path):
+    """The real main window, shown offscreen, with its models loaded."""
+    w = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    w.show()
+    with qtbot.waitSignal(w.predictorReady, timeout=30_000):
+        w.start_loading_models()
+    return w
+
+
+def draw(qtbot, canvas, points: list[tuple[float, float]]) -> None:
+    """One stroke with real mouse events; points are fractions of the square drawing area."""
+    area = canvas._area()
+
+    def at(fx: float, fy: float) -> QPoint:
+        return QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))
+
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=at(*points[0]))
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, at(*point))
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*points[-1]))
+
+
+def vertical_stroke() -> list[tuple[float, float]]:
+    return [(0.5, 0.15 + 0.07 * i) for i in range(11)]
+
+
+def loop_stroke() -> list[tuple[float, float]]:
+    import math
+
+    return [(0.5 + 0.22 * math.sin(t / 20 * 2 * math.pi), 0.5 - 0.32 * math.cos(t / 20 * 2 * math.pi))
+            for t in range(21)]

@@ -1,0 +1,38 @@
+import numpy as np
+
+from mnist_desktop.predictor import Predictor
+from trainer.runs import RunStore
+
+
+def vertical_bar() -> np.ndarray:
+    image = np.zeros((28, 28), np.float32)
+    image[4:24, 13:15] = 1.0
+    return image
+
+
+def test_all_seven_load_and_predict():
+    predictor = Predictor()
+    predictor.load_all()
+    assert predictor.available() == [1, 2, 3, 4, 5, 6, 7]
+    probabilities = predictor.predict(vertical_bar())
+    assert sorted(probabilities) == [1, 2, 3, 4, 5, 6, 7]
+    for p in probabilities.values():
+        assert p.shape == (10,) and abs(p.sum() - 1) < 1e-5 and p.argmax() == 1
+    assert list(predictor.predict(vertical_bar(), [5])) == [5]
+    predictor.measure_latency(repeats=5)
+    assert all(0 < predictor.slots[i].latency_ms < 100 for i in predictor.available())
+
+
+def test_a_corrupt_retrained_file_disables_only_its_iteration(tmp_path):
+    store = RunStore()
+    bad = store.runs_dir / "20260101-000000-000000-iteration3.pt"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"PK\x03\x04 this zip ends here")
+    store.activate(3, bad)
+    predictor = Predictor(store)
+    predictor.load_all()
+    assert predictor.available() == [1, 2, 4, 5, 6, 7]
+    assert "truncated or damaged" in predictor.slots[3].error
+    assert 3 not in predictor.predict(vertical_bar())
+    store.activate(3, None)  # revert to the shipped weights
+    assert predictor.load(3).available and not predictor.slots[3].retrained

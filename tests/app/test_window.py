@@ -1,0 +1,130 @@
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from mnist_desktop.window import MainWindow
+from trainer.runs import RunStore
+
+from .conftest import draw, loop_stroke, vertical_stroke
+
+
+def top_digit(window, iteration=None) -> int | None:
+    p = window.probabilities.get(iteration or window.iteration)
+    return None if p is None else int(np.argmax(p))
+
+
+def test_a_vertical_stroke_is_a_one_and_a_loop_is_a_zero(window, qtbot):
+    assert window.iteration == 5
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert top_digit(window) == 1
+    assert window.panel.digit.text() == "1"
+    window.canvas.clear()
+    draw(qtbot, window.canvas, loop_stroke())
+    assert top_digit(window) == 0
+    assert window.panel.digit.text() == "0"
+
+
+def test_undo_redo_and_clear_change_the_prediction(window, qtbot):
+    draw(qtbot, window.canvas, vertical_stroke())
+    draw(qtbot, window.canvas, [(0.35, 0.2), (0.5, 0.15), (0.65, 0.2)])  # a hat on the 1
+    with_hat = window.probabilities[5].copy()
+    window.undo_action.trigger()
+    assert top_digit(window) == 1 and not np.allclose(window.probabilities[5], with_hat)
+    window.redo_action.trigger()
+    assert np.allclose(window.probabilities[5], with_hat)
+    window.clear_action.trigger()
+    assert window.image is None and window.probabilities == {}
+    assert window.panel.digit.text() == "–" and "No digit" in window.panel.verdict.text()
+    window.undo_action.trigger()
+    assert np.allclose(window.probabilities[5], with_hat)
+
+
+def test_a_blank_canvas_shows_no_prediction(window):
+    window.predict()
+    assert window.image is None and window.probabilities == {}
+    assert window.panel.bars.probabilities is None and window.panel.digit.text() == "–"
+
+
+def test_switching_iteration_re_predicts(window, qtbot):
+    draw(qtbot, window.canvas, loop_stroke())
+    with qtbot.waitSignal(window.predicted, timeout=1000):
+        window.iteration_actions.actions()[0].trigger()  # Ctrl+1
+    assert window.iteration == 1
+    assert np.array_equal(window.panel.bars.probabilities, window.probabilities[1])
+    assert "Iteration 1" in window.card.text() and "26,714 parameters" in window.card.text()
+    assert "training" in window.card.text()  # the study's figure is labelled as a training-set figure
+
+
+def test_comparison_view_fills_seven_results(window, qtbot):
+    draw(qtbot, window.canvas, vertical_stroke())
+    digits = [result.digit.text() for result in window.compare.results.values()]
+    assert digits == ["1"] * 7
+    assert "All 7 agree" in window.compare.agreement.text()
+    assert window.compare.table.item(4, 4).text().endswith("%")
+    assert window.compare.table.item(4, 6).text().endswith("ms")
+    assert len(window.compare.chart.series()) == 7
+
+
+def test_confusion_matrix_and_gallery(window, qtbot, mnist_dir):
+    window.tabs.setCurrentWidget(window.compare)
+    with qtbot.waitSignal(window.compare.evaluated, timeout=30_000):
+        window.compare.tabs.setCurrentIndex(2)
+    total = sum(int(window.compare.confusion.item(r, c).text()) for r in range(10) for c in range(10))
+    assert total == 10_000
+    assert window.compare.gallery.count() > 0
+    item = window.compare.gallery.item(0)
+    window.compare.gallery.itemClicked.emit(item)
+    assert window.canvas.drawing.background is not None and window.image is not None
+
+
+def test_opening_a_dark_on_light_png(window, tmp_path):
+    paper = np.full((200, 150), 255, np.uint8)
+    paper[30:170, 65:85] = 0  # a dark "1" on white paper
+    Image.fromarray(paper).save(tmp_path / "one.png")
+    assert window.open_image(str(tmp_path / "one.png"))
+    assert top_digit(window) == 1
+
+
+def test_an_unreadable_image_gives_a_message(window, tmp_path):
+    (tmp_path / "broken.png").write_text("not an image")
+    assert not window.open_image(str(tmp_path / "broken.png"))
+    assert "cannot be opened as an image" in window.last_error
+    assert "cannot be opened" in window.statusBar().currentMessage()
+
+
+def test_saving_the_drawing(window, qtbot, tmp_path):
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert window.save_drawing(str(tmp_path / "d.png"))
+    saved = np.asarray(Image.open(tmp_path / "d.png"))
+    assert saved.shape == (280, 280) and saved.max() == 255
+
+
+def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
+    store = RunStore()
+    bad = store.runs_dir / "20260101-000000-000000-iteration3.pt"
+    bad.parent.mkdir(parents=True)
+    bad.write_text("garbage")
+    store.activate(3, bad)
+    w = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.predictorReady, timeout=30_000):
+        w.start_loading_models()
+    assert "iteration 3" in w.statusBar().currentMessage() and "not a PyTorch file" in w.statusBar().currentMessage()
+    draw(qtbot, w.canvas, vertical_stroke())
+    assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7]
+    w.set_iteration(3)
+    assert "Unavailable" in w.card.text() and w.panel.digit.text() == "×"
+    assert w.compare.results[3].confidence.text() == "unavailable"
+
+
+def test_settings_survive_a_restart(qtbot, settings_path):
+    first = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(first)
+    first.set_iteration(3)
+    first.brush.setValue(33)
+    first.resize(900, 650)
+    first.close()
+    second = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
+    qtbot.addWidget(second)
+    assert second.iteration == 3 and second.canvas.brush_width == 33
+    assert (second.width(), second.height()) == (900, 650)

@@ -1,0 +1,42 @@
+import json
+
+import pytest
+
+from trainer import read_checkpoint
+from trainer.cli import main
+from trainer.runs import RunStore
+
+
+def test_train_writes_a_checkpoint_and_evaluate_reads_it(tmp_path, mnist_dir, capsys):
+    out = tmp_path / "it3.pt"
+    assert main(["train", "3", "--epochs", "1", "--train-limit", "512", "--device", "cpu",
+                 "--data-dir", str(mnist_dir), "--output", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 1/1" in printed and f"saved {out}" in printed
+    checkpoint = read_checkpoint(out)
+    assert checkpoint["iteration"] == 3 and checkpoint["train_images"] == 512
+
+    assert main(["evaluate", "3", "--checkpoint", str(out), "--data-dir", str(mnist_dir), "--json"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert abs(figures["accuracy"] - checkpoint["test_accuracy"]) < 1e-9
+    assert len(figures["confusion"]) == 10 and sum(map(sum, figures["confusion"])) == 10_000
+    assert len(figures["misclassified"]) == round(10_000 * (1 - figures["accuracy"] / 100))
+
+
+def test_train_without_output_saves_a_run_the_app_will_use(mnist_dir, capsys):
+    assert main(["train", "1", "--train-limit", "256", "--device", "cpu", "--data-dir", str(mnist_dir)]) == 0
+    runs = RunStore().list_runs()
+    assert len(runs) == 1 and runs[0].iteration == 1
+    assert RunStore().active_path(1) == runs[0].path
+
+
+def test_missing_data_tries_the_download_then_explains(tmp_path, monkeypatch, capsys):
+    """This machine has no internet: the real torchvision download fails and the user gets one sentence."""
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    code = main(["evaluate", "5", "--data-dir", str(tmp_path)])
+    if code == 0:
+        pytest.skip("the download worked: this machine has internet")
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: MNIST was not found (the download failed") and "MNIST_DATA_DIR" in err
+    assert str(tmp_path) in err and "t10k-labels-idx1-ubyte.gz" in err

@@ -1,0 +1,47 @@
+"""Batch augmentation on the training device: one affine-grid resample per batch.
+
+Per image, the study's torchvision pipeline did: with p=0.1 CenterCrop(22) and resize back to 28
+(a zoom by 28/22), a rotation uniform in +-15 deg with fill 0, then normalisation. Both geometric steps are
+linear maps about the image centre, so they fold into one 2x3 matrix per image and one ``grid_sample``.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .iterations import MNIST_MEAN, MNIST_STD
+
+MAX_ROTATION_DEG = 15.0
+ZOOM_PROBABILITY = 0.1
+ZOOM_CROP = 22  # CenterCrop size before resizing back to 28
+
+
+def normalize(images: torch.Tensor) -> torch.Tensor:
+    """uint8 [N, 28, 28] (or float in [0, 1]) -> float [N, 1, 28, 28] normalised like the study."""
+    if images.dtype == torch.uint8:
+        images = images.float() / 255.0
+    if images.dim() == 3:
+        images = images.unsqueeze(1)
+    return (images - MNIST_MEAN) / MNIST_STD
+
+
+def augmentation_matrices(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
+    """[n, 2, 3] affine_grid matrices: output coords -> input coords, in [-1, 1] units."""
+    angles = (torch.rand(n, generator=generator, device=device) * 2 - 1) * math.radians(MAX_ROTATION_DEG)
+    zoomed = torch.rand(n, generator=generator, device=device) < ZOOM_PROBABILITY
+    scale = torch.where(zoomed, ZOOM_CROP / 28.0, 1.0)
+    cos, sin = torch.cos(angles) * scale, torch.sin(angles) * scale
+    zeros = torch.zeros_like(cos)
+    # Inverse rotation (sampling grid), so a positive angle turns the image counter-clockwise on screen.
+    return torch.stack([torch.stack([cos, -sin, zeros], 1), torch.stack([sin, cos, zeros], 1)], 1)
+
+
+def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """uint8 [N, 28, 28] on any device -> augmented, normalised float [N, 1, 28, 28] on the same device."""
+    x = images.unsqueeze(1).float() / 255.0
+    theta = augmentation_matrices(len(x), generator, x.device)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return normalize(x)

@@ -1,0 +1,137 @@
+"""``mnist-train``: train, evaluate, bench, report. The one front end that may print."""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from .checkpoint import load_model, save_checkpoint
+from .data import load_mnist
+from .errors import MnistDesktopError
+from .evaluate import evaluate
+from .iterations import ITERATIONS
+from .paths import shipped_weights_path
+from .runs import RunStore
+from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    filled = round(width * done / total)
+    return "[" + "#" * filled + "-" * (width - filled) + "]"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    config = TrainConfig(iteration=args.iteration, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
+                         augment=False if args.no_augment else None, seed=args.seed, device=args.device,
+                         data_dir=args.data_dir, train_limit=args.train_limit)
+    recipe = config.recipe()
+    print(f"iteration {args.iteration}: {recipe.epochs} epochs, lr {recipe.lr:g}, batch {recipe.batch_size}, "
+          f"augment {'on' if recipe.augment else 'off'}, seed {args.seed}")
+    try:
+        for event in train(config):
+            if isinstance(event, BatchProgress):
+                print(f"\repoch {event.epoch}/{event.epochs} {progress_bar(event.batch, event.batches)} "
+                      f"loss {event.loss:.4f} {event.images_per_s:,.0f} img/s", end="", flush=True)
+            elif isinstance(event, EpochEnd):
+                print(f"\repoch {event.epoch}/{event.epochs} train loss {event.train_loss:.4f} "
+                      f"acc {event.train_accuracy:.2f}% | test loss {event.test_loss:.4f} "
+                      f"acc {event.test_accuracy:.2f}% | lr {event.lr:g} | {event.seconds:.1f} s "
+                      f"{event.images_per_s:,.0f} img/s")
+            elif isinstance(event, Finished):
+                if args.output:
+                    output = save_checkpoint(event.checkpoint, args.output)
+                else:  # the app picks it up as this iteration's retrained weights
+                    output = RunStore().save(event.checkpoint)
+                print(f"saved {output} (test accuracy {event.checkpoint['test_accuracy']:.2f}%, "
+                      f"{event.checkpoint['seconds']:.1f} s)")
+            elif isinstance(event, Stopped):
+                print("\nstopped; nothing saved")
+    except KeyboardInterrupt:
+        print("\ninterrupted; nothing saved")
+        return 130
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    images, labels = load_mnist("test", args.data_dir)
+    result = evaluate(load_model(args.iteration, args.checkpoint), images, labels)
+    if args.json:
+        print(json.dumps(vars(result) | {"predictions": None}))
+        return 0
+    print(f"iteration {args.iteration} ({args.checkpoint or shipped_weights_path(args.iteration)})")
+    print(f"test accuracy {result.accuracy:.2f}%  mean loss {result.loss:.4f}  "
+          f"misclassified {len(result.misclassified)} of {len(labels)}")
+    print("per class: " + "  ".join(f"{d}:{a:.1f}" for d, a in enumerate(result.per_class_accuracy)))
+    print("confusion (rows: true digit, columns: predicted)")
+    print("     " + "".join(f"{d:>6}" for d in range(10)))
+    for digit, row in enumerate(result.confusion):
+        print(f"{digit:>5}" + "".join(f"{n:>6}" for n in row))
+    print("misclassified indices: " + " ".join(map(str, result.misclassified[:40]))
+          + (" ..." if len(result.misclassified) > 40 else ""))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import write_report
+
+    for line in write_report(args.data_dir, Path(args.readme)):
+        print(line)
+    return 0
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from .bench import run_benchmarks
+
+    run_benchmarks(args.data_dir, Path(args.json), seconds=args.seconds, skip_reference=args.skip_reference)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnist-train", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    iterations = sorted(ITERATIONS)
+
+    p = sub.add_parser("train", help="train one iteration under its recipe")
+    p.add_argument("iteration", type=int, choices=iterations)
+    p.add_argument("--epochs", type=int, help="default: the recipe's")
+    p.add_argument("--lr", type=float, help="default: the recipe's")
+    p.add_argument("--batch-size", type=int, help="default: the recipe's (64)")
+    p.add_argument("--no-augment", action="store_true", help="train without rotation and zoom")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--train-limit", type=int, help="use only the first N training images")
+    p.add_argument("--output", help="checkpoint path (default: a new run in the per-user data folder, which the app then uses)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy, confusion matrix on the 10k test set")
+    p.add_argument("iteration", type=int, choices=iterations)
+    p.add_argument("--checkpoint", help="default: the shipped weights")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("report", help="evaluate the shipped weights; rewrite weights/metrics.json and the README table")
+    p.add_argument("--readme", default="README.md")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("bench", help="training throughput, reference pipeline, single-image latency")
+    p.add_argument("--json", default="bench.json", help="where to write the figures")
+    p.add_argument("--seconds", type=float, default=20.0, help="measuring time per training figure")
+    p.add_argument("--skip-reference", action="store_true", help="skip the study's DataLoader pipeline")
+    p.set_defaults(func=cmd_bench)
+
+    for p in sub.choices.values():
+        p.add_argument("--data-dir", help="folder with the four MNIST files (default: $MNIST_DATA_DIR, "
+                                          "then the per-user data folder, then download)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except MnistDesktopError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2

@@ -1,0 +1,31 @@
+"""Where files live: the per-user data folder and the shipped weights."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "mnist-desktop"
+
+
+def user_data_dir() -> Path:
+    """The per-user data folder (XDG data home on Linux, the platform's usual place elsewhere)."""
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Application Support"
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / APP_NAME
+
+
+def shipped_weights_dir() -> Path:
+    """``weights/`` of a source checkout, or where ``pip install`` put it (``<prefix>/share/mnist-desktop``)."""
+    checkout = Path(__file__).resolve().parent.parent / "weights"
+    if checkout.is_dir():
+        return checkout
+    return Path(sys.prefix) / "share" / APP_NAME / "weights"
+
+
+def shipped_weights_path(iteration: int) -> Path:
+    return shipped_weights_dir() / f"iteration{iteration}.pt"

@@ -74,10 +74,10 @@ class Predictor:
         return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in chosen}
 
     @torch.inference_mode()
-    def measure_latency(self, repeats: int = 50) -> None:
-        """Median time of one image through each available model, stored in its slot."""
+    def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
+        """Median time of one image through each (or each given) available model, stored in its slot."""
         x = torch.zeros(1, 1, 28, 28)
-        for i in self.available():
+        for i in self.available() if iterations is None else [i for i in iterations if i in self.available()]:
             model = self.slots[i].model
             model(x)  # warm-up
             times = []

@@ -18,10 +18,12 @@ from trainer.iterations import ITERATIONS
 from trainer.report import read_metrics
 
 from .canvas import DEFAULT_BRUSH, DrawingCanvas
+from .compare import CompareView
 from .panels import RecognitionPanel, card_html
 from .preprocess import load_image, to_mnist
 from .tasks import run_in_background
 from .throttle import Throttle
+from .training_panel import TrainingPanel
 
 if TYPE_CHECKING:
     from .predictor import Predictor
@@ -70,9 +72,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.picker)
         layout.addWidget(self.card)
         layout.addWidget(self.panel, 1)
+        self.compare = CompareView()
+        self.compare.digitChosen.connect(self.canvas.set_image)
+        self.training = TrainingPanel(self.settings)
+        self.training.weightsChanged.connect(self.reload_iteration)
         self.tabs = QTabWidget()
         self.tabs.addTab(recognise, "Recognise")
-        self._add_views()
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.training, "Train")
 
         splitter = QSplitter()
         splitter.addWidget(self.canvas)
@@ -96,14 +103,6 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1200, 760)
         self.statusBar().showMessage("Loading the models…")
-
-    def _add_views(self) -> None:
-        """Tabs beyond Recognise; subclasses and later issues add theirs here."""
-        from .compare import CompareView
-
-        self.compare = CompareView()
-        self.compare.digitChosen.connect(self.canvas.set_image)
-        self.tabs.addTab(self.compare, "Compare")
 
     # --- actions ---------------------------------------------------------------------------------
     def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
@@ -208,7 +207,11 @@ class MainWindow(QMainWindow):
         run_in_background(load_predictor, self._on_predictor, self.show_error, self)
 
     def _on_predictor(self, predictor: Predictor) -> None:
+        import torch  # already loaded by the predictor
+
         self.predictor = predictor
+        self.training.set_cuda_available(torch.cuda.is_available())
+        self.training.refresh_runs()
         self.compare.set_predictor(predictor)
         self.update_card()
         self.predict()
@@ -222,7 +225,7 @@ class MainWindow(QMainWindow):
         if self.predictor is None:
             return
         self.predictor.load(iteration)
-        self.predictor.measure_latency()
+        self.predictor.measure_latency([iteration])
         self.compare.set_predictor(self.predictor)
         self.update_card()
         self.predict()
@@ -264,7 +267,16 @@ class MainWindow(QMainWindow):
         if path:
             self.save_drawing(path)
 
+    def confirm_stop_training(self) -> bool:
+        answer = QMessageBox.question(self, "Training is running",
+                                      "A training run is in progress. Stop it (nothing is saved) and quit?")
+        return answer == QMessageBox.StandardButton.Yes
+
     def closeEvent(self, event) -> None:
+        if self.training.running and not self.confirm_stop_training():
+            event.ignore()
+            return
         self.settings.setValue("geometry", self.saveGeometry())
+        self.training.shutdown()
         QThreadPool.globalInstance().waitForDone()
         super().closeEvent(event)

@@ -54,9 +54,30 @@ def measure_startup(app: QApplication, window) -> None:
     window.predictorReady.connect(draw_when_ready)
 
 
+def time_training(app: QApplication, window, iteration: int) -> None:
+    """For the benchmark: train ``iteration`` under its recipe through the Train panel; print the seconds."""
+    panel = window.training
+    started: list[float] = []
+
+    def start() -> None:
+        panel.iteration.setCurrentIndex(iteration - 1)
+        window.tabs.setCurrentWidget(panel)  # the charts are visible and repaint, as for a person watching
+        started.append(time.perf_counter())
+        panel.start()
+
+    def finished(path: str) -> None:
+        print(json.dumps({"gui_train_s": time.perf_counter() - started[0], "checkpoint": path}))
+        app.quit()
+
+    window.predictorReady.connect(start)
+    panel.runFinished.connect(finished)
+    panel.runFailed.connect(lambda message: (print(message, file=sys.stderr), app.exit(1)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mnist-desktop", description="Draw a digit; see what seven CNNs think.")
     parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--time-training", type=int, metavar="ITERATION", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     QCoreApplication.setOrganizationName(APP_NAME)
@@ -67,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow()
     if args.measure_startup:
         measure_startup(app, window)
+    if args.time_training:
+        time_training(app, window, args.time_training)
     window.show()
     QTimer.singleShot(0, window.start_loading_models)  # after the first paint is queued
     return app.exec()

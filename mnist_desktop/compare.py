@@ -219,7 +219,7 @@ class CompareView(QWidget):
 
         def work():
             from trainer.data import load_mnist
-            from trainer.evaluate import evaluate
+            from trainer.evaluation import evaluate
 
             images, labels = load_mnist("test")
             return key, images, labels, evaluate(slot.model, images, labels)

@@ -43,7 +43,7 @@ class ProbabilityBars(QWidget):
         for digit in range(10):
             x = digit * slot
             p = 0.0 if self.probabilities is None else float(self.probabilities[digit])
-            painter.fillRect(QRectF(x + slot * 0.15, label_h * 0, slot * 0.7, usable), QColor(127, 127, 127, 40))
+            painter.fillRect(QRectF(x + slot * 0.15, 0, slot * 0.7, usable), QColor(127, 127, 127, 40))
             h = usable * p
             color = QColor("#2a7de1") if digit == top else QColor("#7f8c99")
             painter.fillRect(QRectF(x + slot * 0.15, usable - h, slot * 0.7, h), color)

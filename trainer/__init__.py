@@ -9,7 +9,7 @@ _HOMES = {
     "checkpoint": ["load_model", "read_checkpoint", "save_checkpoint"],
     "data": ["load_mnist"],
     "errors": ["CheckpointError", "DataNotFoundError", "MnistDesktopError", "TrainingDivergedError"],
-    "evaluate": ["Evaluation", "evaluate"],
+    "evaluation": ["Evaluation", "evaluate"],
     "iterations": ["ITERATIONS", "build_model", "count_parameters", "get_iteration"],
     "training": ["BatchProgress", "EpochEnd", "Finished", "Stopped", "TrainConfig", "train"],
 }

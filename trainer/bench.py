@@ -9,6 +9,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,7 +20,7 @@ import torch.nn.functional as F
 from .augment import normalize
 from .data import load_mnist
 from .iterations import MNIST_MEAN, MNIST_STD, build_model, get_iteration
-from .training import EpochEnd, TrainConfig, train
+from .training import EpochEnd, Finished, TrainConfig, train
 
 BENCH_ITERATION = 5
 
@@ -112,8 +113,26 @@ def startup_seconds(repeats: int = 3) -> dict:
     return {key: min(r[key] for r in runs) for key in runs[0]}
 
 
+def gui_versus_cli(data_dir: str | None) -> dict:
+    """A full iteration-5 run (its recipe) through this loop as ``mnist-train train`` runs it, then through
+    the app's Train panel in a child process (offscreen); wall-clock seconds of each."""
+    start = time.perf_counter()
+    config = TrainConfig(BENCH_ITERATION, data_dir=data_dir, device="cpu")
+    accuracy = next(e for e in train(config) if isinstance(e, Finished)).checkpoint["test_accuracy"]
+    cli = time.perf_counter() - start
+    env = os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
+    if data_dir:
+        env["MNIST_DATA_DIR"] = data_dir
+    with tempfile.TemporaryDirectory() as user_data:  # the GUI's run goes to a throw-away per-user folder
+        out = subprocess.run([sys.executable, "-m", "mnist_desktop", "--time-training", str(BENCH_ITERATION)],
+                             env=env | {"XDG_DATA_HOME": user_data, "XDG_CONFIG_HOME": user_data},
+                             capture_output=True, text=True, timeout=3600, check=True)
+    gui = json.loads(out.stdout.strip().splitlines()[-1])["gui_train_s"]
+    return {"cli_train_s": cli, "cli_test_accuracy": accuracy, "gui_train_s": gui, "gui_over_cli": gui / cli}
+
+
 def run_benchmarks(data_dir: str | None, json_path: Path, seconds: float = 20.0,
-                   skip_reference: bool = False) -> dict:
+                   skip_reference: bool = False, gui_vs_cli: bool = False) -> dict:
     batches = max(50, int(seconds * 100))  # about 100 batches/s on a 2-core CPU
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
                      "iteration": BENCH_ITERATION, "batch_size": 64, "batches": batches}
@@ -135,6 +154,11 @@ def run_benchmarks(data_dir: str | None, json_path: Path, seconds: float = 20.0,
     results["startup"] = startup_seconds()
     print(f"app start, first paint      : {results['startup']['first_paint_s']:.2f} s")
     print(f"app start, first prediction : {results['startup']['first_prediction_s']:.2f} s")
+    if gui_vs_cli:
+        results["full_run"] = gui_versus_cli(data_dir)
+        r = results["full_run"]
+        print(f"full iteration-5 run, CLI loop: {r['cli_train_s']:.1f} s; Train panel: {r['gui_train_s']:.1f} s "
+              f"({(r['gui_over_cli'] - 1) * 100:+.1f}%)")
     json_path.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {json_path}")
     return results

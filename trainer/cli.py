@@ -10,7 +10,7 @@ from pathlib import Path
 from .checkpoint import load_model, save_checkpoint
 from .data import load_mnist
 from .errors import MnistDesktopError
-from .evaluate import evaluate
+from .evaluation import evaluate
 from .iterations import ITERATIONS
 from .paths import shipped_weights_path
 from .runs import RunStore
@@ -84,7 +84,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmarks
 
-    run_benchmarks(args.data_dir, Path(args.json), seconds=args.seconds, skip_reference=args.skip_reference)
+    run_benchmarks(args.data_dir, Path(args.json), seconds=args.seconds, skip_reference=args.skip_reference,
+                   gui_vs_cli=args.gui_vs_cli)
     return 0
 
 
@@ -119,6 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", default="bench.json", help="where to write the figures")
     p.add_argument("--seconds", type=float, default=20.0, help="measuring time per training figure")
     p.add_argument("--skip-reference", action="store_true", help="skip the study's DataLoader pipeline")
+    p.add_argument("--gui-vs-cli", action="store_true",
+                   help="also time a full iteration-5 run through the CLI loop and through the app (~7 min)")
     p.set_defaults(func=cmd_bench)
 
     for p in sub.choices.values():

@@ -11,6 +11,7 @@ import os
 import shutil
 import struct
 import tempfile
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -37,11 +38,12 @@ class IdxError(ValueError):
 
 def read_idx(path: Path, magic: int, count: int | None = None) -> np.ndarray:
     """Read an IDX file (gzipped or not), checking its magic number, shape and item count."""
-    opener = gzip.open if path.suffix == ".gz" else open
     try:
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as e:  # gzip raises these for truncated or non-gzip files
+        raw = path.read_bytes()
+        if path.suffix == ".gz":
+            # One C call that releases the GIL, so a GUI thread stays responsive while a worker loads MNIST.
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as e:  # what truncated or non-gzip files raise
         raise IdxError(f"{path} cannot be read ({e})") from e
     if len(raw) < 4 or struct.unpack(">I", raw[:4])[0] != magic:
         raise IdxError(f"{path} is not an IDX file of the expected kind (wrong magic number)")

@@ -39,7 +39,7 @@ def write_report(data_dir: str | None, readme: Path, weights_dir: Path | None = 
 
     from .checkpoint import load_model, read_checkpoint
     from .data import load_mnist
-    from .evaluate import evaluate
+    from .evaluation import evaluate
 
     weights_dir = weights_dir or shipped_weights_dir()
     images, labels = load_mnist("test", data_dir)

@@ -20,7 +20,7 @@ from .augment import augment, normalize
 from .checkpoint import FORMAT, FORMAT_VERSION
 from .data import load_mnist
 from .errors import MnistDesktopError, TrainingDivergedError
-from .evaluate import evaluate
+from .evaluation import evaluate
 from .iterations import Recipe, build_model, count_parameters, get_iteration
 
 

@@ -122,9 +122,9 @@ def test_settings_survive_a_restart(qtbot, settings_path):
     qtbot.addWidget(first)
     first.set_iteration(3)
     first.brush.setValue(33)
-    first.resize(900, 650)
+    first.resize(700, 500)  # inside the offscreen screen (800x600), which restoreGeometry clamps to
     first.close()
     second = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
     qtbot.addWidget(second)
     assert second.iteration == 3 and second.canvas.brush_width == 33
-    assert (second.width(), second.height()) == (900, 650)
+    assert (second.width(), second.height()) == (700, 500)

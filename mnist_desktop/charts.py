@@ -10,14 +10,20 @@ class RunChart(QChartView):
     def __init__(self, title: str, y_title: str, names: list[str]):
         super().__init__()
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(170)
+        self.setMinimumHeight(240)
         chart = QChart()
         chart.setTitle(title)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.setChart(chart)
         self.x_axis, self.y_axis = QValueAxis(), QValueAxis()
         self.x_axis.setTitleText("epoch")
+        self.x_axis.setLabelFormat("%.0f")
+        self.x_axis.setTickType(QValueAxis.TickType.TicksDynamic)  # a tick at every whole epoch
+        self.x_axis.setTickAnchor(0)
+        self.x_axis.setTickInterval(1)
         self.y_axis.setTitleText(y_title)
+        self.y_axis.setLabelFormat("%.3g")
+        chart.legend().setVisible(len(names) > 1)
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         self.names = names
@@ -36,11 +42,13 @@ class RunChart(QChartView):
 
     def new_run(self) -> None:
         """The current curves become the previous run's (dashed); the run before that goes."""
+        if not any(series.count() for series in self.current.values()):
+            return  # nothing drawn yet: keep the current, empty curves
         for series in self.previous.values():
             self.chart().removeSeries(series)
         self.previous = {}
         for name, series in self.current.items():
-            series.setName(f"{name} (previous run)")
+            series.setName(f"{name} (before)")
             pen = QPen(series.pen())
             pen.setStyle(Qt.PenStyle.DashLine)
             series.setPen(pen)
@@ -65,4 +73,5 @@ class RunChart(QChartView):
         self.x_axis.setRange(0 if min(xs) < 1 else 1, max(max(xs), 1.0))
         low, high = min(ys), max(ys)
         margin = (high - low) * 0.05 or abs(high) * 0.05 or 0.01
-        self.y_axis.setRange(low - margin, high + margin)
+        # Losses, accuracies and rates are never negative: keep the axis from dipping below zero.
+        self.y_axis.setRange(max(low - margin, 0.0) if low >= 0 else low - margin, high + margin)

@@ -62,8 +62,8 @@ class CompareView(QWidget):
     digitChosen = Signal(object)  # a uint8 28x28 MNIST test image, to load onto the canvas
     evaluated = Signal()  # the confusion matrix and gallery show a finished evaluation
 
-    TABLE_COLUMNS = ["Iteration", "Parameters", "Layers", "Epochs", "Test accuracy", "Study's figure (train set)",
-                     "CPU latency / image", "Weights"]
+    TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy", "Study's figure (train set)",
+                     "CPU latency / image", "Weights", "Layers"]
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -159,14 +159,14 @@ class CompareView(QWidget):
             slot = self.predictor.slots[n]
             shipped = self.predictor.shipped_metrics.get(n, {}).get("test_accuracy")
             accuracy = slot.info.get("test_accuracy") if slot.retrained else shipped
-            values = [str(n), f"{it.params:,}", it.layers, str(it.recipe.epochs),
+            values = [str(n), f"{it.params:,}", str(it.recipe.epochs),
                       "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),
                       f"{it.study_accuracy:g}%",
                       f"{slot.latency_ms:.3f} ms" if slot.latency_ms is not None else "–",
-                      "retrained" if slot.retrained else "shipped"]
+                      "retrained" if slot.retrained else "shipped", it.layers]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if col == 2:
+                if col == len(values) - 1:
                     item.setToolTip(describe_layers(n))
                 if slot.error:
                     item.setToolTip(slot.error)

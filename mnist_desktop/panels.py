@@ -23,6 +23,7 @@ class ProbabilityBars(QWidget):
         self.compact = compact
         self.probabilities: np.ndarray | None = None
         self.setMinimumHeight(50 if compact else 120)
+        self.setMaximumHeight(90 if compact else 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
     def set_probabilities(self, probabilities: np.ndarray | None) -> None:
@@ -132,8 +133,10 @@ def card_html(it: Iteration, measured: float | None, retrained: dict | None, err
     shipped = f"{measured:.2f}%" if measured is not None else "not measured"
     rows.append(f"Test accuracy (10k MNIST test set): <b>{shipped}</b> shipped weights")
     if retrained:
+        epochs = retrained["epochs"]
         rows.append(f"<b>Retrained</b>: {retrained['test_accuracy']:.2f}% test accuracy "
-                    f"({retrained['epochs']} epochs, seed {retrained['seed']})")
+                    f"({epochs} epoch{'s' * (epochs != 1)} on {retrained['train_images']:,} images, "
+                    f"seed {retrained['seed']}) — in use")
     rows.append(f"<span style='color:gray'>The study reported {it.study_accuracy:g}%, measured on the 60k "
                 f"augmented <i>training</i> images, not on the test set.</span>")
     if error:

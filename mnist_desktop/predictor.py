@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from trainer.augment import normalize
 from trainer.checkpoint import model_from_checkpoint, read_checkpoint
@@ -38,6 +39,18 @@ class Slot:
         return self.model is not None
 
 
+def fused_for_inference(model: torch.nn.Sequential) -> torch.nn.Sequential:
+    """The same eval-mode function with each BatchNorm folded into the conv before it: two fewer ops a block."""
+    layers = list(model)
+    fused = []
+    for layer in layers:
+        if isinstance(layer, torch.nn.BatchNorm2d) and fused and isinstance(fused[-1], torch.nn.Conv2d):
+            fused[-1] = fuse_conv_bn_eval(fused[-1], layer)
+        else:
+            fused.append(layer)
+    return torch.nn.Sequential(*fused).eval()
+
+
 class Predictor:
     def __init__(self, store: RunStore | None = None, weights_dir: Path | None = None):
         self.store = store or RunStore()
@@ -52,7 +65,7 @@ class Predictor:
         slot = Slot(iteration, path, retrained=active is not None)
         try:
             checkpoint = read_checkpoint(path)
-            slot.model = model_from_checkpoint(checkpoint, iteration, str(path))
+            slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
             slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
         except MnistDesktopError as e:
             slot.error = str(e)
@@ -70,7 +83,8 @@ class Predictor:
     def predict(self, image: np.ndarray, iterations: list[int] | None = None) -> dict[int, np.ndarray]:
         """float32 [28, 28] in [0, 1] -> softmax probabilities [10] per available iteration."""
         x = normalize(torch.from_numpy(image).view(1, 1, 28, 28))
-        chosen = self.available() if iterations is None else [i for i in iterations if i in self.available()]
+        available = self.available()
+        chosen = available if iterations is None else [i for i in iterations if i in available]
         return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in chosen}
 
     @torch.inference_mode()

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
+                               QFrame, QScrollArea,
                                QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
                                QProgressBar, QProgressDialog, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
@@ -133,13 +134,20 @@ class TrainingPanel(QWidget):
         results.addTab(charts_widget, "Charts")
         results.addTab(self.log, "Log")
         results.addTab(runs_widget, "Past runs")
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.epoch_progress)
         layout.addWidget(self.overall_progress)
         layout.addWidget(self.speed)
         layout.addWidget(results, 1)
+        scroll = QScrollArea(widgetResizable=True)  # the panel scrolls instead of making the window tall
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         self._chart_timer = QTimer(self, interval=CHART_REFRESH_MS)
         self._chart_timer.timeout.connect(self._flush_loss_points)

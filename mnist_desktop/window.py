@@ -71,7 +71,8 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(recognise)
         layout.addWidget(self.picker)
         layout.addWidget(self.card)
-        layout.addWidget(self.panel, 1)
+        layout.addWidget(self.panel)
+        layout.addStretch(1)
         self.compare = CompareView()
         self.compare.digitChosen.connect(self.canvas.set_image)
         self.training = TrainingPanel(self.settings)
@@ -177,6 +178,8 @@ class MainWindow(QMainWindow):
             return
         self.iteration_actions.actions()[number - 1].setChecked(True)
         self.settings.setValue("iteration", number)
+        if not self.training.running:
+            self.training.iteration.setCurrentIndex(number - 1)  # Train starts from the iteration in view
         self.update_card()
         self.show_prediction()
 

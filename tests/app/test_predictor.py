@@ -36,3 +36,17 @@ def test_a_corrupt_retrained_file_disables_only_its_iteration(tmp_path):
     assert 3 not in predictor.predict(vertical_bar())
     store.activate(3, None)  # revert to the shipped weights
     assert predictor.load(3).available and not predictor.slots[3].retrained
+
+
+def test_folding_batchnorm_keeps_the_function():
+    import torch
+
+    from mnist_desktop.predictor import fused_for_inference
+    from trainer import load_model
+
+    model = load_model(5)
+    fused = fused_for_inference(model)
+    assert sum(isinstance(m, torch.nn.BatchNorm2d) for m in fused) == 0
+    x = torch.randn(16, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(model(x), fused(x), atol=1e-4)

@@ -31,7 +31,7 @@ def test_a_short_run_updates_charts_saves_and_is_used(window, qtbot, mnist_dir):
     slot = window.predictor.slots[5]
     assert slot.retrained and str(slot.path) == path
     assert "Retrained" in window.card.text() and f"{checkpoint['test_accuracy']:.2f}%" in window.card.text()
-    assert window.compare.table.item(4, 7).text() == "retrained"
+    assert window.compare.table.item(4, 6).text() == "retrained"
     assert panel.runs.rowCount() == 1 and "epoch 1/1" in panel.log.toPlainText()
 
     panel.revert()

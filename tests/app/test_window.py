@@ -60,8 +60,9 @@ def test_comparison_view_fills_seven_results(window, qtbot):
     digits = [result.digit.text() for result in window.compare.results.values()]
     assert digits == ["1"] * 7
     assert "All 7 agree" in window.compare.agreement.text()
-    assert window.compare.table.item(4, 4).text().endswith("%")
-    assert window.compare.table.item(4, 6).text().endswith("ms")
+    assert window.compare.table.item(4, 3).text() == "99.12%"  # weights/metrics.json, from mnist-train report
+    assert window.compare.table.item(4, 4).text() == "99.55%"  # the study's (training-set) figure
+    assert window.compare.table.item(4, 5).text().endswith("ms")
     assert len(window.compare.chart.series()) == 7
 
 

@@ -65,8 +65,9 @@ class CompareView(QWidget):
     TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy", "Study's figure (train set)",
                      "CPU latency / image", "Weights", "Layers"]
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, shipped_metrics: dict[int, dict], parent: QWidget | None = None):
         super().__init__(parent)
+        self.shipped_metrics = shipped_metrics  # weights/metrics.json, by iteration
         self.predictor: Predictor | None = None
         self._evaluations: dict[tuple, object] = {}  # (iteration, weights path) -> Evaluation
         self._test_images = self._test_labels = None  # the 10k test set, once evaluated
@@ -157,7 +158,7 @@ class CompareView(QWidget):
     def _fill_table(self) -> None:
         for row, (n, it) in enumerate(ITERATIONS.items()):
             slot = self.predictor.slots[n]
-            shipped = self.predictor.shipped_metrics.get(n, {}).get("test_accuracy")
+            shipped = self.shipped_metrics.get(n, {}).get("test_accuracy")
             accuracy = slot.info.get("test_accuracy") if slot.retrained else shipped
             values = [str(n), f"{it.params:,}", str(it.recipe.epochs),
                       "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),

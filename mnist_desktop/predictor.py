@@ -18,7 +18,6 @@ from trainer.checkpoint import model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
 from trainer.iterations import ITERATIONS
 from trainer.paths import shipped_weights_dir
-from trainer.report import read_metrics
 from trainer.runs import RunStore
 
 
@@ -55,7 +54,6 @@ class Predictor:
     def __init__(self, store: RunStore | None = None, weights_dir: Path | None = None):
         self.store = store or RunStore()
         self.weights_dir = weights_dir or shipped_weights_dir()
-        self.shipped_metrics = read_metrics(self.weights_dir)
         self.slots: dict[int, Slot] = {}
 
     def load(self, iteration: int) -> Slot:

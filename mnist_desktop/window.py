@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.card)
         layout.addWidget(self.panel)
         layout.addStretch(1)
-        self.compare = CompareView()
+        self.compare = CompareView(self.shipped_metrics)
         self.compare.digitChosen.connect(self.canvas.set_image)
         self.training = TrainingPanel(self.settings)
         self.training.weightsChanged.connect(self.reload_iteration)

@@ -34,7 +34,6 @@ def measure_startup(app: QApplication, window) -> None:
     launched = float(os.environ[LAUNCH_TIME_ENV])
     painted = FirstPaint()
     window.installEventFilter(painted)
-    window._first_paint = painted
 
     def predicted() -> None:
         if window.predictor is None or window.image is None:

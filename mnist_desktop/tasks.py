@@ -13,14 +13,23 @@ log = logging.getLogger(__name__)
 
 
 class Task(QObject):
-    """``done(result)`` or ``failed(message)``, delivered on the thread that created the task."""
+    """``done(result)`` or ``failed(message)``, delivered on the thread that created the task.
+
+    Connect the signals, then ``start()``. The function may call ``task.report(done, total)``, which
+    arrives as ``progress`` on the creating thread.
+    """
 
     done = Signal(object)
     failed = Signal(str)
+    progress = Signal(int, int)
 
     def __init__(self, func: Callable[[], Any], parent: QObject | None = None):
         super().__init__(parent)
         self._func = func
+        self.report = self.progress.emit
+
+    def start(self) -> None:
+        QThreadPool.globalInstance().start(QRunnable.create(self._run))
 
     def _run(self) -> None:
         try:
@@ -39,5 +48,5 @@ def run_in_background(func: Callable[[], Any], on_done: Callable[[Any], None],
     task = Task(func, parent)
     task.done.connect(on_done)
     task.failed.connect(on_failed)
-    QThreadPool.globalInstance().start(QRunnable.create(task._run))
+    task.start()
     return task

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 from trainer.iterations import ITERATIONS
 
 from .charts import RunChart
-from .tasks import run_in_background
+from .tasks import Task
 from .training_worker import TrainingThread
 
 CHART_REFRESH_MS = 250  # batch-loss points are buffered and drawn at this rate, not per batch
@@ -38,6 +38,7 @@ class TrainingPanel(QWidget):
         self._smoothed: float | None = None
         self._started = 0.0
         self.data_dialog: QMessageBox | None = None
+        self.download_progress: QProgressDialog | None = None
 
         self.thread = TrainingThread(self)
         worker = self.thread.worker
@@ -299,25 +300,32 @@ class TrainingPanel(QWidget):
         self.data_dialog.open()
 
     def _download(self) -> None:
+        from trainer.data import ALL_FILES, download_mnist
         from trainer.paths import user_data_dir
 
-        progress = QProgressDialog(f"Downloading MNIST into {user_data_dir() / 'mnist'}…", "", 0, 0, self)
-        progress.setCancelButton(None)
-        progress.setWindowTitle("MNIST")
-        progress.open()
+        self.download_progress = QProgressDialog(f"Downloading MNIST into {user_data_dir() / 'mnist'}…", "", 0,
+                                                 len(ALL_FILES), self)
+        self.download_progress.setCancelButton(None)
+        self.download_progress.setWindowTitle("MNIST")
+        self.download_progress.open()
+        task = Task(lambda: download_mnist(progress=task.report), self)
+        task.progress.connect(self._on_download_progress)
+        task.done.connect(self._on_downloaded)
+        task.failed.connect(self._on_download_failed)
+        task.start()
 
-        def done(folder) -> None:
-            progress.close()
-            self.set_data_dir(str(folder))
-            self.log.appendPlainText(f"downloaded MNIST into {folder}")
+    def _on_download_progress(self, done: int, total: int) -> None:
+        self.download_progress.setValue(done)
+        self.download_progress.setLabelText(f"Downloading MNIST: {done} of {total} files")
 
-        def failed(message: str) -> None:
-            progress.close()
-            self._offer_data(message)
+    def _on_downloaded(self, folder) -> None:
+        self.download_progress.close()
+        self.set_data_dir(str(folder))
+        self.log.appendPlainText(f"downloaded MNIST into {folder}")
 
-        from trainer.data import download_mnist
-
-        run_in_background(download_mnist, done, failed, self)
+    def _on_download_failed(self, message: str) -> None:
+        self.download_progress.close()
+        self._offer_data(message)
 
     # --- past runs -------------------------------------------------------------------------------
     def refresh_runs(self) -> None:

@@ -14,6 +14,7 @@ import tempfile
 import zlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -85,16 +86,36 @@ def _missing_message(looked_in: list[Path], reason: str) -> str:
     )
 
 
-def download_mnist(target: Path | None = None) -> Path:
-    """Download the four files with torchvision (md5-checked) into the per-user folder; return the folder."""
+def download_mnist(target: Path | None = None, progress: Callable[[int, int], None] = lambda done, total: None,
+                   looked_in: list[Path] | None = None) -> Path:
+    """Download the four files with torchvision (md5-checked) into the per-user folder; return the folder.
+
+    ``progress(files_done, 4)`` is called before each file and at the end. Failure raises DataNotFoundError
+    naming the files, ``looked_in`` and the environment variable.
+    """
     from torchvision.datasets import MNIST  # imported here: torchvision costs ~1 s and is rarely needed
+    from torchvision.datasets.utils import download_url
 
     target = target or user_data_dir() / "mnist"
-    target.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=target) as tmp:
-        MNIST(tmp, train=True, download=True)
-        for name in ALL_FILES:
-            shutil.move(str(Path(tmp) / "MNIST" / "raw" / name), target / name)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=target) as tmp:  # no half-downloaded file is left in target
+            for done, (name, md5) in enumerate(MNIST.resources):
+                progress(done, len(MNIST.resources))
+                errors = []
+                for mirror in MNIST.mirrors:
+                    try:
+                        download_url(mirror + name, tmp, name, md5)
+                        break
+                    except (RuntimeError, OSError) as e:
+                        errors.append(f"{mirror}: {e}")
+                else:
+                    raise OSError(f"{name}: {'; '.join(errors)}")
+            for name, _ in MNIST.resources:
+                shutil.move(str(Path(tmp) / name), target / name)
+    except OSError as e:
+        raise DataNotFoundError(_missing_message(looked_in or [target], f"the download failed: {e}")) from e
+    progress(len(MNIST.resources), len(MNIST.resources))
     return target
 
 
@@ -106,11 +127,8 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = True)
             return folder
     if not download:
         raise DataNotFoundError(_missing_message(folders, "downloading was not allowed"))
-    try:
-        log.info("MNIST not found locally; downloading it with torchvision")
-        return download_mnist()
-    except Exception as e:  # network errors come in many types; all mean "not available"
-        raise DataNotFoundError(_missing_message(folders, f"the download failed: {e}")) from e
+    log.info("MNIST not found locally; downloading it with torchvision")
+    return download_mnist(looked_in=folders)
 
 
 @lru_cache(maxsize=4)

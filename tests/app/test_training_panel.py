@@ -134,3 +134,21 @@ def test_cuda_chosen_but_absent(window, qtbot, mnist_dir):
     with qtbot.waitSignal(panel.runFailed, timeout=30_000) as failed:
         panel.start()
     assert "no CUDA device" in failed.args[0]
+
+
+def test_the_download_offline_says_why_and_offers_again(window, qtbot, tmp_path, monkeypatch):
+    """This machine has no internet: the real download fails, the progress closes, the offer comes back."""
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    panel = window.training
+    panel.data_dir.setText(str(tmp_path))
+    with qtbot.waitSignal(panel.runFailed, timeout=60_000):
+        panel.start()
+    first = panel.data_dialog
+    download = next(b for b in first.buttons() if b.text().startswith("Download"))
+    qtbot.mouseClick(download, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: panel.data_dialog is not first or panel.data_dir.text() != str(tmp_path),
+                    timeout=120_000)
+    if panel.data_dir.text() != str(tmp_path):
+        pytest.skip("the download worked: this machine has internet")
+    assert "the download failed" in panel.data_dialog.text()
+    assert not panel.download_progress.isVisible()

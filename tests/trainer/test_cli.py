@@ -40,3 +40,13 @@ def test_missing_data_tries_the_download_then_explains(tmp_path, monkeypatch, ca
     err = capsys.readouterr().err
     assert err.startswith("error: MNIST was not found (the download failed") and "MNIST_DATA_DIR" in err
     assert str(tmp_path) in err and "t10k-labels-idx1-ubyte.gz" in err
+
+
+def test_python_dash_m_trainer(mnist_dir):
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-m", "trainer", "evaluate", "1", "--data-dir", str(mnist_dir)],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "test accuracy 98.14%" in out.stdout and "confusion" in out.stdout

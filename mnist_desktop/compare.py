@@ -151,11 +151,11 @@ class CompareView(QWidget):
     # --- predictor-dependent views ---------------------------------------------------------------
     def set_predictor(self, predictor: Predictor) -> None:
         self.predictor = predictor
-        self._fill_table()
+        self.fill_table()
         self._fill_chart()
         self.refresh_mistakes()
 
-    def _fill_table(self) -> None:
+    def fill_table(self) -> None:
         for row, (n, it) in enumerate(ITERATIONS.items()):
             slot = self.predictor.slots[n]
             shipped = self.shipped_metrics.get(n, {}).get("test_accuracy")

@@ -39,7 +39,6 @@ def load_predictor() -> Predictor:
 
     predictor = Predictor()
     predictor.load_all()
-    predictor.measure_latency()
     return predictor
 
 
@@ -218,10 +217,15 @@ class MainWindow(QMainWindow):
         self.compare.set_predictor(predictor)
         self.update_card()
         self.predict()
+        # Timing the models (~70 ms) waits until the first prediction is possible.
+        run_in_background(predictor.measure_latency, self._on_latency_measured, self.show_error, self)
         problems = [f"iteration {i}: {s.error}" for i, s in sorted(predictor.slots.items()) if s.error]
         self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
                                      f"{len(predictor.available())} models ready. Draw a digit.")
         self.predictorReady.emit()
+
+    def _on_latency_measured(self, _) -> None:
+        self.compare.fill_table()
 
     def reload_iteration(self, iteration: int) -> None:
         """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -154,24 +154,46 @@ class DrawingCanvas(QWidget):
         return QImage(gray.data, gray.shape[1], gray.shape[0], gray.shape[1],
                       QImage.Format.Format_Grayscale8).save(str(path), "PNG")
 
-    # --- input -----------------------------------------------------------------------------------
-    def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._current = [self._to_canvas(event.position())]
-            self.update()
-            self.changed.emit()
+    # --- input: mouse, and tablet pens where Qt delivers tablet events -------------------------------
+    def _begin(self, pos: QPointF) -> None:
+        self._current = [self._to_canvas(pos)]
+        self.update()
+        self.changed.emit()
 
-    def mouseMoveEvent(self, event) -> None:
+    def _extend(self, pos: QPointF) -> None:
         if self._current is not None:
-            self._current.append(self._to_canvas(event.position()))
+            self._current.append(self._to_canvas(pos))
             self.update()
             self.changed.emit()
 
-    def mouseReleaseEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton and self._current is not None:
+    def _end(self) -> None:
+        if self._current is not None:
             stroke = Stroke(tuple(self._current), self.brush_width / MODEL_IMAGE_SIZE, self.eraser)
             self._current = None
             self._commit(Drawing(self._drawing.background, self._drawing.strokes + (stroke,)))
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._begin(event.position())
+
+    def mouseMoveEvent(self, event) -> None:
+        self._extend(event.position())
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._end()
+
+    def tabletEvent(self, event) -> None:
+        # Handled here (not left to Qt's synthesized mouse events) so a pen draws even where the platform
+        # does not synthesize them; the stroke width stays uniform, as in MNIST.
+        kind = event.type()
+        if kind == QEvent.Type.TabletPress:
+            self._begin(event.position())
+        elif kind == QEvent.Type.TabletMove:
+            self._extend(event.position())
+        elif kind == QEvent.Type.TabletRelease:
+            self._end()
+        event.accept()
 
     def dragEnterEvent(self, event) -> None:
         if event.mimeData().hasUrls():

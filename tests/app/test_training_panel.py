@@ -152,3 +152,25 @@ def test_the_download_offline_says_why_and_offers_again(window, qtbot, tmp_path,
         pytest.skip("the download worked: this machine has internet")
     assert "the download failed" in panel.data_dialog.text()
     assert not panel.download_progress.isVisible()
+
+
+def test_stop_can_keep_the_last_completed_epoch(window, qtbot, mnist_dir):
+    panel = window.training
+    set_quick_run(panel, mnist_dir, epochs=3, images=19_200)  # 300 batches an epoch: time to stop in epoch 2
+    panel.keep_partial.setChecked(True)
+    with qtbot.waitSignal(panel.thread.worker.epoch, timeout=60_000):
+        panel.start()
+    with qtbot.waitSignal(panel.runStopped, timeout=1_000):
+        panel.stop()
+    runs = RunStore().list_runs()
+    assert len(runs) == 1 and runs[0].epochs == 1 and runs[0].train_images == 19_200
+    assert window.predictor.slots[5].retrained and window.predictor.slots[5].path == runs[0].path
+
+
+def test_a_diverging_run_becomes_a_message(window, qtbot, mnist_dir):
+    panel = window.training
+    set_quick_run(panel, mnist_dir)
+    with qtbot.waitSignal(panel.runFailed, timeout=30_000) as failed:
+        panel.start(replace(panel.current_config(), lr=1e30, augment=False))
+    assert "training diverged" in failed.args[0]
+    assert RunStore().list_runs() == [] and panel.train_button.isEnabled()

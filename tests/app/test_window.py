@@ -129,3 +129,23 @@ def test_settings_survive_a_restart(qtbot, settings_path):
     qtbot.addWidget(second)
     assert second.iteration == 3 and second.canvas.brush_width == 33
     assert (second.width(), second.height()) == (700, 500)
+
+
+def test_a_tablet_pen_draws(window, qtbot):
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    pen = QPointingDevice("test pen", 1, QInputDevice.DeviceType.Stylus, QPointingDevice.PointerType.Pen,
+                          QInputDevice.Capability.Position | QInputDevice.Capability.Pressure, 1, 3)
+    canvas = window.canvas
+    area = canvas._area()
+    kinds = [QEvent.Type.TabletPress] + [QEvent.Type.TabletMove] * 9 + [QEvent.Type.TabletRelease]
+    for kind, (fx, fy) in zip(kinds, vertical_stroke()):
+        pos = QPointF(area.x() + fx * area.width(), area.y() + fy * area.height())
+        buttons = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease else Qt.MouseButton.LeftButton
+        event = QTabletEvent(kind, pen, pos, canvas.mapToGlobal(pos), 0.8, 0, 0, 0, 0, 0,
+                             Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, buttons)
+        QApplication.sendEvent(canvas, event)
+    assert len(canvas.drawing.strokes) == 1
+    assert top_digit(window) == 1

@@ -45,6 +45,8 @@ class Task(QObject):
 
 def run_in_background(func: Callable[[], Any], on_done: Callable[[Any], None],
                       on_failed: Callable[[str], None], parent: QObject) -> Task:
+    """Run ``func`` on the thread pool. Pass bound methods of GUI-thread QObjects as callbacks: Qt then
+    queues the call to the GUI thread (a plain function would run on the worker thread)."""
     task = Task(func, parent)
     task.done.connect(on_done)
     task.failed.connect(on_failed)

@@ -100,19 +100,6 @@ def test_closing_can_be_refused(window, qtbot, mnist_dir):
         panel.stop()
 
 
-def test_missing_data_offers_a_folder_or_the_download(window, qtbot, tmp_path, monkeypatch):
-    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
-    panel = window.training
-    panel.data_dir.setText(str(tmp_path))
-    with qtbot.waitSignal(panel.runFailed, timeout=60_000):
-        panel.start()
-    text = panel.data_dialog.text()
-    assert "t10k-images-idx3-ubyte.gz" in text and str(tmp_path) in text and "MNIST_DATA_DIR" in text
-    labels = [b.text() for b in panel.data_dialog.buttons()]
-    assert "Choose folder…" in labels and "Download (11 MB)" in labels
-    assert panel.train_button.isEnabled()  # the window keeps working
-
-
 def test_an_exception_in_the_worker_becomes_a_message(window, qtbot, mnist_dir):
     panel = window.training
     set_quick_run(panel, mnist_dir)
@@ -136,7 +123,7 @@ def test_cuda_chosen_but_absent(window, qtbot, mnist_dir):
     assert "no CUDA device" in failed.args[0]
 
 
-def test_the_download_offline_says_why_and_offers_again(window, qtbot, tmp_path, monkeypatch):
+def test_missing_data_offers_a_folder_or_the_download(window, qtbot, tmp_path, monkeypatch):
     """This machine has no internet: the real download fails, the progress closes, the offer comes back."""
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     panel = window.training
@@ -144,6 +131,12 @@ def test_the_download_offline_says_why_and_offers_again(window, qtbot, tmp_path,
     with qtbot.waitSignal(panel.runFailed, timeout=60_000):
         panel.start()
     first = panel.data_dialog
+    assert "t10k-images-idx3-ubyte.gz" in first.text() and str(tmp_path) in first.text()
+    assert "MNIST_DATA_DIR" in first.text()
+    labels = [b.text() for b in first.buttons()]
+    assert "Choose folder…" in labels and "Download (11 MB)" in labels
+    assert panel.train_button.isEnabled()  # the window keeps working
+
     download = next(b for b in first.buttons() if b.text().startswith("Download"))
     qtbot.mouseClick(download, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.data_dialog is not first or panel.data_dir.text() != str(tmp_path),

@@ -149,3 +149,14 @@ def test_a_tablet_pen_draws(window, qtbot):
         QApplication.sendEvent(canvas, event)
     assert len(canvas.drawing.strokes) == 1
     assert top_digit(window) == 1
+
+
+def test_the_eraser_removes_ink(window, qtbot):
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert top_digit(window) == 1
+    window.eraser_action.trigger()  # Ctrl+E
+    window.brush.setValue(60)
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert window.image is None and window.probabilities == {}
+    window.eraser_action.trigger()
+    assert not window.canvas.eraser

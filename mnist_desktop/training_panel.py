@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
 from trainer.iterations import ITERATIONS
 
 from .charts import RunChart
-from .tasks import Task
+from .tasks import Task, run_in_background
 from .training_worker import TrainingThread
 
 CHART_REFRESH_MS = 250  # batch-loss points are buffered and drawn at this rate, not per batch
@@ -28,6 +28,7 @@ class TrainingPanel(QWidget):
     runFinished = Signal(str)  # the saved checkpoint's path
     runStopped = Signal()
     runFailed = Signal(str)
+    ready = Signal()  # the trainer is loaded; Train is enabled
 
     def __init__(self, settings: QSettings, parent: QWidget | None = None):
         super().__init__(parent)
@@ -86,6 +87,8 @@ class TrainingPanel(QWidget):
                        self.device, self.data_dir, choose]
 
         self.train_button = QPushButton("Train")
+        self.train_button.setEnabled(False)  # until prepare() has loaded the trainer
+        self.train_button.setToolTip("Loading the trainer…")
         self.train_button.clicked.connect(self.start)
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
@@ -153,6 +156,20 @@ class TrainingPanel(QWidget):
         self._chart_timer = QTimer(self, interval=CHART_REFRESH_MS)
         self._chart_timer.timeout.connect(self._flush_loss_points)
         self._runs = []  # filled by refresh_runs() once torch has loaded
+
+    def prepare(self) -> None:
+        """Load the trainer in the background (the window calls this once the models are ready)."""
+        from trainer.training import warm_up
+
+        run_in_background(warm_up, self._on_prepared, self._on_failed_to_prepare, self)
+
+    def _on_prepared(self, _) -> None:
+        self.train_button.setEnabled(not self.running)
+        self.train_button.setToolTip("")
+        self.ready.emit()
+
+    def _on_failed_to_prepare(self, message: str) -> None:
+        self.speed.setText(f"Training is unavailable: {message}")
 
     # --- settings --------------------------------------------------------------------------------
     def _fill_recipe(self) -> None:

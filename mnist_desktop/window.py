@@ -214,6 +214,7 @@ class MainWindow(QMainWindow):
         self.predictor = predictor
         self.training.set_cuda_available(torch.cuda.is_available())
         self.training.refresh_runs()
+        self.training.prepare()
         self.compare.set_predictor(predictor)
         self.update_card()
         self.predict()

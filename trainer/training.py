@@ -84,6 +84,12 @@ class Stopped:
 Event = Union[BatchProgress, EpochEnd, Finished, Stopped]
 
 
+def warm_up() -> None:
+    """Pay a one-off cost before the first run: building the first optimizer imports torch._dynamo
+    (about 2 s on 2 cores, holding the GIL in bursts of 100-250 ms that would stall a GUI thread)."""
+    torch.optim.Adam([torch.zeros(1, requires_grad=True)])
+
+
 def resolve_device(choice: str) -> torch.device:
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")

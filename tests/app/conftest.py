@@ -17,7 +17,7 @@ def window(qtbot, settings_path):
     w = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
     qtbot.addWidget(w)
     w.show()
-    with qtbot.waitSignal(w.predictorReady, timeout=30_000):
+    with qtbot.waitSignals([w.predictorReady, w.training.ready], timeout=30_000):
         w.start_loading_models()
     return w
 

@@ -40,9 +40,8 @@ class Slot:
 
 def fused_for_inference(model: torch.nn.Sequential) -> torch.nn.Sequential:
     """The same eval-mode function with each BatchNorm folded into the conv before it: two fewer ops a block."""
-    layers = list(model)
     fused = []
-    for layer in layers:
+    for layer in model:
         if isinstance(layer, torch.nn.BatchNorm2d) and fused and isinstance(fused[-1], torch.nn.Conv2d):
             fused[-1] = fuse_conv_bn_eval(fused[-1], layer)
         else:
@@ -74,22 +73,21 @@ class Predictor:
         for iteration in ITERATIONS:
             self.load(iteration)
 
-    def available(self) -> list[int]:
-        return [i for i, slot in sorted(self.slots.items()) if slot.available]
+    def available(self, among: list[int] | None = None) -> list[int]:
+        """The iterations with loaded weights, all of them or those of ``among``."""
+        return [i for i, slot in sorted(self.slots.items()) if slot.available and (among is None or i in among)]
 
     @torch.inference_mode()
     def predict(self, image: np.ndarray, iterations: list[int] | None = None) -> dict[int, np.ndarray]:
         """float32 [28, 28] in [0, 1] -> softmax probabilities [10] per available iteration."""
         x = normalize(torch.from_numpy(image).view(1, 1, 28, 28))
-        available = self.available()
-        chosen = available if iterations is None else [i for i in iterations if i in available]
-        return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in chosen}
+        return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in self.available(iterations)}
 
     @torch.inference_mode()
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""
         x = torch.zeros(1, 1, 28, 28)
-        for i in self.available() if iterations is None else [i for i in iterations if i in self.available()]:
+        for i in self.available(iterations):
             model = self.slots[i].model
             model(x)  # warm-up
             times = []

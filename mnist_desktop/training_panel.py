@@ -6,10 +6,9 @@ from datetime import datetime
 
 from PySide6.QtCore import QPointF, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QFrame, QScrollArea,
-                               QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox, QPlainTextEdit,
-                               QProgressBar, QProgressDialog, QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
-                               QTabWidget, QVBoxLayout, QWidget)
+                               QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
+                               QPlainTextEdit, QProgressBar, QProgressDialog, QPushButton, QScrollArea, QSpinBox,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from trainer.iterations import ITERATIONS
 
@@ -199,7 +198,7 @@ class TrainingPanel(QWidget):
                            lr=self.lr.value(), batch_size=self.batch_size.value(), augment=self.augment.isChecked(),
                            seed=self.seed.value(), device=self.device.currentData(),
                            data_dir=self.data_dir.text().strip() or None,
-                           train_limit=None if images == 60_000 else images)
+                           train_limit=None if images == self.train_images.maximum() else images)
 
     # --- running ---------------------------------------------------------------------------------
     def start(self, config=None) -> None:

@@ -102,12 +102,16 @@ def inference_latencies() -> dict:
     return {"one_model_forward_ms": one, "drawing_to_seven_ms": seven, "drawing_to_one_ms": one_drawing}
 
 
+def app_environment(**extra: str) -> dict[str, str]:
+    """The environment for a child ``python -m mnist_desktop``: offscreen unless a platform is already set."""
+    return os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")} | extra
+
+
 def startup_seconds(repeats: int = 3) -> dict:
     """Launch the app (offscreen) and time its first paint and first prediction; best of ``repeats``."""
     runs = []
     for _ in range(repeats):
-        env = os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen"),
-                            "MNIST_DESKTOP_LAUNCH_TIME": repr(time.time())}
+        env = app_environment(MNIST_DESKTOP_LAUNCH_TIME=repr(time.time()))
         out = subprocess.run([sys.executable, "-m", "mnist_desktop", "--measure-startup"], env=env,
                              capture_output=True, text=True, timeout=120)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
@@ -121,12 +125,11 @@ def gui_versus_cli(data_dir: str | None) -> dict:
     config = TrainConfig(BENCH_ITERATION, data_dir=data_dir, device="cpu")
     accuracy = next(e for e in train(config) if isinstance(e, Finished)).checkpoint["test_accuracy"]
     cli = time.perf_counter() - start
-    env = os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-    if data_dir:
-        env["MNIST_DATA_DIR"] = data_dir
     with tempfile.TemporaryDirectory() as user_data:  # the GUI's run goes to a throw-away per-user folder
+        env = app_environment(XDG_DATA_HOME=user_data, XDG_CONFIG_HOME=user_data,
+                              **({"MNIST_DATA_DIR": data_dir} if data_dir else {}))
         out = subprocess.run([sys.executable, "-m", "mnist_desktop", "--time-training", str(BENCH_ITERATION)],
-                             env=env | {"XDG_DATA_HOME": user_data, "XDG_CONFIG_HOME": user_data},
+                             env=env,
                              capture_output=True, text=True, timeout=3600, check=True)
     gui = json.loads(out.stdout.strip().splitlines()[-1])["gui_train_s"]
     return {"cli_train_s": cli, "cli_test_accuracy": accuracy, "gui_train_s": gui, "gui_over_cli": gui / cli}
@@ -137,7 +140,8 @@ def run_benchmarks(data_dir: str | None, json_path: Path, seconds: float = 20.0,
     sys.stdout.reconfigure(line_buffering=True)  # DataLoader workers fork: flush before they copy the buffer
     batches = max(50, int(seconds * 100))  # about 100 batches/s on a 2-core CPU
     results: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__}",
-                     "iteration": BENCH_ITERATION, "batch_size": 64, "batches": batches}
+                     "iteration": BENCH_ITERATION, "batch_size": get_iteration(BENCH_ITERATION).recipe.batch_size,
+                     "batches": batches}
     print(f"machine: {results['machine']}")
     results.update(inference_latencies())  # first, before training runs leave DataLoader workers and warm pools
     for key in ("one_model_forward_ms", "drawing_to_one_ms", "drawing_to_seven_ms"):

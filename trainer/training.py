@@ -100,7 +100,8 @@ def resolve_device(choice: str) -> torch.device:
     return torch.device(choice)
 
 
-def _checkpoint(model, config: TrainConfig, recipe: Recipe, history: list[dict], device, seconds: float) -> dict:
+def _checkpoint(model, config: TrainConfig, recipe: Recipe, train_images: int, history: list[dict], device,
+                seconds: float) -> dict:
     return {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -108,7 +109,7 @@ def _checkpoint(model, config: TrainConfig, recipe: Recipe, history: list[dict],
         "parameters": count_parameters(model),
         "recipe": recipe.as_dict(),
         "seed": config.seed,
-        "train_images": config.train_limit or 60_000,
+        "train_images": train_images,
         "epochs": len(history),
         "history": list(history),
         "test_accuracy": history[-1]["test_accuracy"],
@@ -179,6 +180,6 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
         end = EpochEnd(epoch, recipe.epochs, loss_sum.item() / n, correct.item() / n * 100,
                        result.loss, result.accuracy, lr, seconds, n / seconds)
         history.append(asdict(end))
-        last_checkpoint = _checkpoint(model, config, recipe, history, device, time.perf_counter() - run_start)
+        last_checkpoint = _checkpoint(model, config, recipe, n, history, device, time.perf_counter() - run_start)
         yield end
     yield Finished(last_checkpoint)

@@ -2,7 +2,7 @@
 
 Per image, the study's torchvision pipeline did: with p=0.1 CenterCrop(22) and resize back to 28
 (a zoom by 28/22), a rotation uniform in +-15 deg with fill 0, then normalisation. Both geometric steps are
-linear maps about the image centre, so they fold into one 2x3 matrix per image and one ``grid_sample``.
+linear maps about the image centre, so they fold into one 2x2 matrix per image and one ``grid_sample``.
 """
 from __future__ import annotations
 
@@ -28,20 +28,30 @@ def normalize(images: torch.Tensor) -> torch.Tensor:
 
 
 def augmentation_matrices(n: int, generator: torch.Generator, device: torch.device) -> torch.Tensor:
-    """[n, 2, 3] affine_grid matrices: output coords -> input coords, in [-1, 1] units."""
+    """[n, 2, 2] linear maps about the image centre: output coords -> input coords, in [-1, 1] units."""
     angles = (torch.rand(n, generator=generator, device=device) * 2 - 1) * math.radians(MAX_ROTATION_DEG)
     zoomed = torch.rand(n, generator=generator, device=device) < ZOOM_PROBABILITY
     scale = torch.where(zoomed, ZOOM_CROP / 28.0, 1.0)
     cos, sin = torch.cos(angles) * scale, torch.sin(angles) * scale
-    zeros = torch.zeros_like(cos)
     # Inverse rotation (sampling grid), so a positive angle turns the image counter-clockwise on screen.
-    return torch.stack([torch.stack([cos, -sin, zeros], 1), torch.stack([sin, cos, zeros], 1)], 1)
+    return torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1)
+
+
+def sampling_grid(matrices: torch.Tensor, size: int = 28) -> torch.Tensor:
+    """What ``F.affine_grid`` returns for these maps (no translation), computed as one matrix product:
+    affine_grid's batched matmul took ~0.5 ms per batch of 64 on 2 CPU cores, most of the augmentation;
+    this takes ~0.03 ms."""
+    identity = torch.eye(2, 3, device=matrices.device)[None]
+    pixels = F.affine_grid(identity, [1, 1, size, size], align_corners=False).view(-1, 2)  # (x, y) per pixel
+    n = len(matrices)
+    # Column 2i+j of the right-hand side is row j of image i's matrix.
+    grid = pixels @ matrices.permute(2, 0, 1).reshape(2, 2 * n)
+    return grid.view(-1, n, 2).transpose(0, 1).reshape(n, size, size, 2)
 
 
 def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     """uint8 [N, 28, 28] on any device -> augmented, normalised float [N, 1, 28, 28] on the same device."""
     x = images.unsqueeze(1).float() / 255.0
-    theta = augmentation_matrices(len(x), generator, x.device)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    grid = sampling_grid(augmentation_matrices(len(x), generator, x.device))
     x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
     return normalize(x)

@@ -2,7 +2,9 @@ import math
 
 import torch
 
-from trainer.augment import MAX_ROTATION_DEG, augment, augmentation_matrices, normalize
+import torch.nn.functional as F
+
+from trainer.augment import MAX_ROTATION_DEG, augment, augmentation_matrices, normalize, sampling_grid
 from trainer.iterations import MNIST_MEAN, MNIST_STD
 
 
@@ -28,14 +30,20 @@ def test_shape_range_and_determinism(mnist_dir):
 
 def test_rotation_within_bounds_and_zoom_rate():
     theta = augmentation_matrices(20_000, torch.Generator().manual_seed(0), torch.device("cpu"))
-    scale = theta[:, 0, :2].norm(dim=1)
+    assert theta.shape == (20_000, 2, 2)  # about the centre, no translation
+    scale = theta[:, 0].norm(dim=1)
     angles = torch.atan2(theta[:, 1, 0], theta[:, 0, 0])
     assert angles.abs().max() <= math.radians(MAX_ROTATION_DEG) + 1e-6
     assert angles.abs().max() > math.radians(MAX_ROTATION_DEG) * 0.99  # the whole range is used
     zoomed = (scale < 0.99).float().mean().item()
     assert 0.09 < zoomed < 0.11
     assert torch.allclose(scale[scale < 0.99], torch.tensor(22 / 28))
-    assert torch.all(theta[:, :, 2] == 0)  # about the centre, no translation
+
+
+def test_sampling_grid_is_affine_grid():
+    theta = augmentation_matrices(64, torch.Generator().manual_seed(1), torch.device("cpu"))
+    expected = F.affine_grid(F.pad(theta, (0, 1)), [64, 1, 28, 28], align_corners=False)
+    assert torch.allclose(sampling_grid(theta), expected, atol=1e-6)
 
 
 def test_a_centred_dot_stays_centred():

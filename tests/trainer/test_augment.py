@@ -1,7 +1,6 @@
 import math
 
 import torch
-
 import torch.nn.functional as F
 
 from trainer.augment import MAX_ROTATION_DEG, augment, augmentation_matrices, normalize, sampling_grid

@@ -5,7 +5,6 @@ and the screen's pixel ratio, and renders to the grey image the models read at a
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,27 +12,10 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from .core.drawing import Drawing, Point, Stroke
+
 MODEL_IMAGE_SIZE = 280  # the grey image handed to preprocessing, in pixels
 DEFAULT_BRUSH = 20  # brush width in pixels of a 280-pixel canvas
-
-
-@dataclass(frozen=True)
-class Stroke:
-    points: tuple[QPointF, ...]  # canvas units, 0..1
-    width: float  # canvas units
-    eraser: bool = False
-
-
-@dataclass(frozen=True)
-class Drawing:
-    """What the canvas shows; each undo step is one of these."""
-
-    background: np.ndarray | None = None  # an opened image, uint8, ink bright on dark
-    strokes: tuple[Stroke, ...] = ()
-
-    @property
-    def blank(self) -> bool:
-        return self.background is None and not self.strokes
 
 
 class DrawingCanvas(QWidget):
@@ -53,7 +35,7 @@ class DrawingCanvas(QWidget):
         self._drawing = Drawing()
         self._undo: list[Drawing] = []
         self._redo: list[Drawing] = []
-        self._current: list[QPointF] | None = None  # the stroke being drawn
+        self._current: list[Point] | None = None  # the stroke being drawn
 
     # --- the drawing and its history -------------------------------------------------------------
     @property
@@ -101,9 +83,9 @@ class DrawingCanvas(QWidget):
         side = min(self.width(), self.height())
         return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
 
-    def _to_canvas(self, pos: QPointF) -> QPointF:
+    def _to_canvas(self, pos: QPointF) -> Point:
         area = self._area()
-        return QPointF((pos.x() - area.x()) / area.width(), (pos.y() - area.y()) / area.height())
+        return (pos.x() - area.x()) / area.width(), (pos.y() - area.y()) / area.height()
 
     # --- rendering -------------------------------------------------------------------------------
     def _paint_drawing(self, painter: QPainter, side: float) -> None:
@@ -125,7 +107,7 @@ class DrawingCanvas(QWidget):
             pen = QPen(color, stroke.width * side, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
                        Qt.PenJoinStyle.RoundJoin)
             painter.setPen(pen)
-            points = [QPointF(p.x() * side, p.y() * side) for p in stroke.points]
+            points = [QPointF(x * side, y * side) for x, y in stroke.points]
             if len(points) == 1:
                 painter.drawPoint(points[0])
             else:

@@ -18,7 +18,7 @@ from .panels import ProbabilityBars, mnist_pixmap
 from .tasks import run_in_background
 
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from .core.predictor import Predictor
 
 GALLERY_LIMIT = 200  # misclassified digits shown per iteration
 DISAGREE_STYLE = "QFrame#result { border: 2px solid #d35400; border-radius: 6px; }"

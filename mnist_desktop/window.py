@@ -20,13 +20,13 @@ from trainer.report import read_metrics
 from .canvas import DEFAULT_BRUSH, DrawingCanvas
 from .compare import CompareView
 from .panels import RecognitionPanel, card_html
-from .preprocess import load_image, to_mnist
+from .core.preprocess import load_image, to_mnist
 from .tasks import run_in_background
 from .throttle import Throttle
 from .training_panel import TrainingPanel
 
 if TYPE_CHECKING:
-    from .predictor import Predictor
+    from .core.predictor import Predictor
 
 PREDICTIONS_PER_SECOND = 30
 UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
@@ -35,7 +35,7 @@ DEFAULT_ITERATION = 5  # the study's pick
 
 def load_predictor() -> Predictor:
     """Runs off the GUI thread: importing torch and reading seven checkpoints takes about a second."""
-    from .predictor import Predictor
+    from .core.predictor import Predictor
 
     predictor = Predictor()
     predictor.load_all()

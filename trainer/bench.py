@@ -86,8 +86,8 @@ def latency_ms(fn, repeats: int = 1000) -> tuple[float, float]:
 
 def inference_latencies() -> dict:
     # The app's own drawing path: its Qt-free preprocessing and predictor (no Qt is imported here).
-    from mnist_desktop.predictor import Predictor
-    from mnist_desktop.preprocess import to_mnist
+    from mnist_desktop.core.predictor import Predictor
+    from mnist_desktop.core.preprocess import to_mnist
 
     predictor = Predictor()
     predictor.load_all()

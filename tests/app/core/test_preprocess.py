@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_desktop.preprocess import ImageError, bright_on_dark, load_image, to_mnist
+from mnist_desktop.core.preprocess import ImageError, bright_on_dark, load_image, to_mnist
 
 
 def canvas_with(rect: tuple[int, int, int, int], size=(280, 280)) -> np.ndarray:

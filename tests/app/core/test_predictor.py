@@ -1,6 +1,6 @@
 import numpy as np
 
-from mnist_desktop.predictor import Predictor
+from mnist_desktop.core.predictor import Predictor
 from trainer.runs import RunStore
 
 
@@ -41,7 +41,7 @@ def test_a_corrupt_retrained_file_disables_only_its_iteration(tmp_path):
 def test_folding_batchnorm_keeps_the_function():
     import torch
 
-    from mnist_desktop.predictor import fused_for_inference
+    from mnist_desktop.core.predictor import fused_for_inference
     from trainer import load_model
 
     model = load_model(5)

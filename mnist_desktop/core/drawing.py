@@ -1,0 +1,28 @@
+"""A drawing as vectors: strokes of points in canvas units (the square drawing area is 1 x 1), and an opened
+image behind them. Qt-free, so the models' input can be rendered from it anywhere (window, CLI, tests)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+Point = tuple[float, float]  # (x, y) in canvas units, 0..1
+
+
+@dataclass(frozen=True)
+class Stroke:
+    points: tuple[Point, ...]
+    width: float  # canvas units
+    eraser: bool = False
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """What the canvas shows; each undo step is one of these."""
+
+    background: np.ndarray | None = None  # an opened image, uint8, ink bright on dark
+    strokes: tuple[Stroke, ...] = ()
+
+    @property
+    def blank(self) -> bool:
+        return self.background is None and not self.strokes

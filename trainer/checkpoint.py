@@ -1,21 +1,98 @@
-"""Checkpoints: a dict of state_dict + metadata, written atomically, read with ``weights_only=True``."""
+"""The checkpoint format, in one place: building it, its metadata as a typed object, reading and checking it.
+
+A checkpoint is ``torch.save`` of a dict: ``format``, ``format_version``, the metadata keys of
+``CheckpointInfo`` (plus any keys other parts of the project add, kept in ``CheckpointInfo.extra``) and
+``state_dict``. It is written atomically and read with ``weights_only=True``; nothing in it is trusted.
+"""
 from __future__ import annotations
 
 import os
 import pickle
+import stat
 import tempfile
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
+from .checks import Check, instance, number, whole
 from .errors import CheckpointError
-from .iterations import build_model, count_parameters, get_iteration
+from .iterations import ITERATIONS, Recipe, build_model, count_parameters, get_iteration
 from .paths import shipped_weights_path
 
 FORMAT = "mnist-desktop-checkpoint"
 FORMAT_VERSION = 1
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+RECIPE_KEYS = frozenset(f.name for f in fields(Recipe))
+
+
+@dataclass(frozen=True)
+class CheckpointInfo:
+    """A checkpoint's metadata: everything but the weights."""
+
+    iteration: int
+    parameters: int
+    recipe: dict  # Recipe.as_dict() of the run
+    seed: int
+    train_images: int  # training images actually used
+    epochs: int  # epochs completed
+    history: list[dict]  # one EpochEnd (as a dict) per completed epoch
+    test_accuracy: float  # percent on the 10k test set after the last epoch
+    test_loss: float
+    device: str
+    seconds: float  # wall-clock training time
+    torch_version: str
+    extra: dict = field(default_factory=dict)  # keys other parts of the project add (calibration, study data)
+
+    @classmethod
+    def of(cls, checkpoint: dict, source: str = "The checkpoint") -> CheckpointInfo:
+        """The metadata of a checkpoint dict, or CheckpointError naming the first key that is missing or wrong."""
+        values = {}
+        for key in METADATA_KEYS:
+            if key not in checkpoint:
+                raise CheckpointError(f"{source} has no {key}, so it is not a complete mnist-desktop checkpoint. "
+                                      "Retrain the iteration or restore the file.")
+            is_valid, allowed = _METADATA_RULES[key]
+            value = checkpoint[key]
+            if not is_valid(value):
+                shown = repr(value) if len(repr(value)) <= 40 else f"a {type(value).__name__}"
+                raise CheckpointError(f"{source} is damaged: its {key} is {shown}, but must be {allowed}. "
+                                      "Retrain the iteration or restore the file.")
+            values[key] = value
+        extra = {k: v for k, v in checkpoint.items() if k not in values and k not in _FRAME_KEYS}
+        return cls(**values, extra=extra)
+
+    def as_dict(self) -> dict:
+        """The metadata as the checkpoint stores it: one key per field, ``extra``'s keys beside them."""
+        return {key: getattr(self, key) for key in METADATA_KEYS} | self.extra
+
+
+# What each metadata key must hold, and how to say it.
+_METADATA_RULES: dict[str, tuple[Check, str]] = {
+    "iteration": (lambda v: whole(1)(v) and v in ITERATIONS, f"a whole number from 1 to {max(ITERATIONS)}"),
+    "parameters": (whole(1), "a whole number of at least 1"),
+    "recipe": (lambda v: isinstance(v, dict) and RECIPE_KEYS <= v.keys(),
+               f"a dict with the keys {', '.join(sorted(RECIPE_KEYS))}"),
+    "seed": (whole(0), "a whole number of at least 0"),
+    "train_images": (whole(1), "a whole number of at least 1"),
+    "epochs": (whole(1), "a whole number of at least 1"),
+    "history": (lambda v: isinstance(v, list) and all(isinstance(e, dict) for e in v), "a list of dicts"),
+    "test_accuracy": (number(0, 100), "a percentage from 0 to 100"),
+    "test_loss": (number(0), "a finite number of at least 0"),
+    "device": (instance(str), "text"),
+    "seconds": (number(0), "a finite number of at least 0"),
+    "torch_version": (instance(str), "text"),
+}
+METADATA_KEYS = tuple(f.name for f in fields(CheckpointInfo) if f.name != "extra")
+_FRAME_KEYS = frozenset({"format", "format_version", "state_dict"})
+
+
+def build_checkpoint(model: nn.Module, info: CheckpointInfo) -> dict:
+    """The dict to save: format, metadata and a CPU copy of the weights (layout-free, detached)."""
+    return {"format": FORMAT, "format_version": FORMAT_VERSION, **info.as_dict(),
+            "state_dict": {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}}
 
 
 def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> Path:
@@ -36,10 +113,40 @@ def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> Path:
     return path
 
 
+def _check_frame(checkpoint: Any, source: str) -> None:
+    """The parts around the metadata: the format marker, its version, the weights."""
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise CheckpointError(f"{source} is a PyTorch file but not an mnist-desktop checkpoint. "
+                              "Choose a .pt file written by mnist-desktop.")
+    version = checkpoint.get("format_version")
+    if not whole(1)(version):
+        raise CheckpointError(f"{source} is damaged: its format_version is {version!r}, but must be a whole "
+                              "number of at least 1. Retrain the iteration or restore the file.")
+    if version > FORMAT_VERSION:
+        raise CheckpointError(f"{source} was written by a newer mnist-desktop (checkpoint format {version}; this "
+                              f"version reads format {FORMAT_VERSION}). Update mnist-desktop to use it.")
+    weights = checkpoint.get("state_dict")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise CheckpointError(f"{source} holds no weights (its state_dict is missing or not a dict of tensors). "
+                              "Retrain the iteration or restore the file.")
+    for name, tensor in weights.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{source} holds NaN or infinite weights (in {name}), so its predictions would "
+                                  "be meaningless. Retrain the iteration or restore the file.")
+
+
 def read_checkpoint(path: str | os.PathLike) -> dict:
-    """The checkpoint dict, or CheckpointError saying why the file is not a usable checkpoint."""
+    """The checkpoint dict, checked, or CheckpointError saying why the file is not a usable checkpoint.
+
+    Only a regular file is opened: a pipe or device named like a checkpoint would block or never end.
+    """
     path = Path(path)
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
+            raise CheckpointError(f"{path} is {kind}, so it was not opened. Choose a .pt file written by "
+                                  "mnist-desktop.")
         with open(path, "rb") as f:
             magic = f.read(4)
     except OSError as e:
@@ -55,9 +162,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
     except Exception as e:  # torch raises RuntimeError, EOFError... for damaged archives
         raise CheckpointError(f"{path} is truncated or damaged and cannot be read ({type(e).__name__}). "
                               "Retrain the iteration or restore the file.") from e
-    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
-        raise CheckpointError(f"{path} is a PyTorch file but not an mnist-desktop checkpoint. "
-                              "Choose a .pt file written by mnist-desktop.")
+    _check_frame(checkpoint, str(path))
+    CheckpointInfo.of(checkpoint, str(path))
     return checkpoint
 
 
@@ -65,7 +171,8 @@ def model_from_checkpoint(checkpoint: dict, iteration: int, source: str = "check
     """Build ``iteration``'s network and load the checkpoint's weights into it (eval mode)."""
     model = build_model(iteration)
     if checkpoint.get("iteration") != iteration:
-        raise CheckpointError(f"{source} holds iteration {checkpoint.get('iteration')}, not iteration {iteration}.")
+        raise CheckpointError(f"{source} holds iteration {checkpoint.get('iteration')!r}, not iteration "
+                              f"{iteration}.")
     try:
         model.load_state_dict(checkpoint["state_dict"])
     except (RuntimeError, KeyError) as e:

@@ -5,6 +5,10 @@ class MnistDesktopError(Exception):
     """Base class: the GUI shows ``str(error)`` and keeps running."""
 
 
+class ConfigError(MnistDesktopError):
+    """A training setting or command-line argument is outside its allowed range."""
+
+
 class DataNotFoundError(MnistDesktopError):
     """The MNIST files are missing, truncated or corrupt, and could not be downloaded."""
 

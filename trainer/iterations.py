@@ -13,6 +13,9 @@ from dataclasses import asdict, dataclass
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
+# Where a run may train: "auto" picks CUDA when present. Here (torch-free) so the GUI can list them early.
+DEVICES = ("auto", "cpu", "cuda")
+
 
 @dataclass(frozen=True)
 class Recipe:

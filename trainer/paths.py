@@ -27,5 +27,6 @@ def shipped_weights_dir() -> Path:
     return Path(sys.prefix) / "share" / APP_NAME / "weights"
 
 
-def shipped_weights_path(iteration: int) -> Path:
-    return shipped_weights_dir() / f"iteration{iteration}.pt"
+def shipped_weights_path(iteration: int, weights_dir: Path | None = None) -> Path:
+    """Iteration ``iteration``'s checkpoint in ``weights_dir`` (default: the shipped weights folder)."""
+    return (weights_dir or shipped_weights_dir()) / f"iteration{iteration}.pt"

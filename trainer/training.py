@@ -9,6 +9,7 @@ training device as uint8 and each batch is augmented there with one affine-grid 
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Callable, Iterator, Union
@@ -17,16 +18,44 @@ import torch
 import torch.nn.functional as F
 
 from .augment import augment, normalize
-from .checkpoint import FORMAT, FORMAT_VERSION
+from .checkpoint import CheckpointInfo, build_checkpoint
+from .checks import Check, instance, number, optional, whole
 from .data import load_mnist
-from .errors import MnistDesktopError, TrainingDivergedError
+from .errors import ConfigError, MnistDesktopError, TrainingDivergedError
 from .evaluation import evaluate
-from .iterations import Recipe, build_model, count_parameters, get_iteration
+from .iterations import DEVICES, ITERATIONS, Recipe, build_model, count_parameters, get_iteration
+
+MAX_EPOCHS = 1000
+MAX_LR = 10.0
+MNIST_TRAIN_IMAGES = 60_000
+MAX_SEED = 2**63 - 1  # torch.manual_seed's range for a non-negative seed
+
+
+# Each field of TrainConfig: how to check it, its name for people, and what it may be.
+_CONFIG_RULES: dict[str, tuple[Check, str, str]] = {
+    "iteration": (lambda v: whole(1)(v) and v in ITERATIONS, "The iteration",
+                  f"a whole number from 1 to {max(ITERATIONS)}"),
+    "epochs": (optional(whole(1, MAX_EPOCHS)), "The number of epochs", f"a whole number from 1 to {MAX_EPOCHS}"),
+    "lr": (optional(number(0, MAX_LR, low_open=True)), "The learning rate",
+           f"a finite number above 0 and at most {MAX_LR:g}"),
+    "batch_size": (optional(whole(1, MNIST_TRAIN_IMAGES)), "The batch size",
+                   f"a whole number from 1 to {MNIST_TRAIN_IMAGES:,}"),
+    "augment": (optional(instance(bool)), "Augment", "on or off (True or False)"),
+    "seed": (whole(0, MAX_SEED), "The seed", f"a whole number from 0 to 2**63-1 ({MAX_SEED:,})"),
+    "device": (lambda v: v in DEVICES, "The device", f"one of {', '.join(DEVICES)}"),
+    "data_dir": (optional(lambda v: isinstance(v, (str, os.PathLike)) and os.fspath(v) != ""),
+                 "The data folder", "a folder name, or none for the usual places"),
+    # Any limit from 1 up leaves at least one batch (the last batch may be short).
+    "train_limit": (optional(whole(1, MNIST_TRAIN_IMAGES)), "The number of training images (train limit)",
+                    f"a whole number from 1 to {MNIST_TRAIN_IMAGES:,}, or none for all of them"),
+    "report_every": (whole(1), "The progress interval (report_every)", "a whole number of batches, at least 1"),
+}
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """One training run. Fields left as None take the iteration's recipe."""
+    """One training run. Fields left as None take the iteration's recipe. Checked when made: a value outside
+    its range raises ConfigError naming the field and what it may be."""
 
     iteration: int
     epochs: int | None = None
@@ -34,10 +63,16 @@ class TrainConfig:
     batch_size: int | None = None
     augment: bool | None = None
     seed: int = 0
-    device: str = "auto"  # auto / cpu / cuda
+    device: str = "auto"  # one of DEVICES
     data_dir: str | None = None
     train_limit: int | None = None  # only the first N training images (quick runs and tests)
     report_every: int = 10  # batches between BatchProgress events
+
+    def __post_init__(self) -> None:
+        for name, (is_valid, label, allowed) in _CONFIG_RULES.items():
+            value = getattr(self, name)
+            if not is_valid(value):
+                raise ConfigError(f"{label} must be {allowed}, not {value!r}.")
 
     def recipe(self) -> Recipe:
         overrides = {name: getattr(self, name) for name in ("epochs", "lr", "batch_size", "augment")
@@ -91,34 +126,12 @@ def warm_up() -> None:
 
 
 def resolve_device(choice: str) -> torch.device:
+    """The torch device for one of DEVICES (TrainConfig has checked that it is one)."""
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if choice == "cuda" and not torch.cuda.is_available():
         raise MnistDesktopError("CUDA was chosen but no CUDA device is available here. Choose CPU or auto.")
-    if choice not in ("cpu", "cuda"):
-        raise MnistDesktopError(f"Unknown device {choice!r}; choose auto, cpu or cuda.")
     return torch.device(choice)
-
-
-def _checkpoint(model, config: TrainConfig, recipe: Recipe, train_images: int, history: list[dict], device,
-                seconds: float) -> dict:
-    return {
-        "format": FORMAT,
-        "format_version": FORMAT_VERSION,
-        "iteration": config.iteration,
-        "parameters": count_parameters(model),
-        "recipe": recipe.as_dict(),
-        "seed": config.seed,
-        "train_images": train_images,
-        "epochs": len(history),
-        "history": list(history),
-        "test_accuracy": history[-1]["test_accuracy"],
-        "test_loss": history[-1]["test_loss"],
-        "device": str(device),
-        "seconds": seconds,
-        "torch_version": str(torch.__version__),  # TorchVersion is not allowed by weights_only
-        "state_dict": {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()},
-    }
 
 
 def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
@@ -180,6 +193,14 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
         end = EpochEnd(epoch, recipe.epochs, loss_sum.item() / n, correct.item() / n * 100,
                        result.loss, result.accuracy, lr, seconds, n / seconds)
         history.append(asdict(end))
-        last_checkpoint = _checkpoint(model, config, recipe, n, history, device, time.perf_counter() - run_start)
+        last_checkpoint = build_checkpoint(model, CheckpointInfo(
+            iteration=config.iteration, parameters=count_parameters(model), recipe=recipe.as_dict(),
+            seed=config.seed, train_images=n, epochs=len(history), history=list(history),
+            test_accuracy=end.test_accuracy, test_loss=end.test_loss, device=str(device),
+            seconds=time.perf_counter() - run_start,
+            torch_version=str(torch.__version__)))  # TorchVersion is not allowed by weights_only
         yield end
+        if should_stop():  # pressed during this epoch's evaluation, or while its event was handled
+            yield Stopped(epoch, last_checkpoint)
+            return
     yield Finished(last_checkpoint)

@@ -18,11 +18,12 @@ import torch
 import torch.nn.functional as F
 
 from .augment import augment, normalize
-from .checkpoint import CheckpointInfo, build_checkpoint
+from .checkpoint import CheckpointInfo, build_checkpoint, load_model
 from .checks import Check, instance, number, optional, whole
 from .data import load_mnist
 from .errors import ConfigError, MnistDesktopError, TrainingDivergedError
 from .evaluation import evaluate
+from .extra_data import DrawingsMix
 from .iterations import DEVICES, ITERATIONS, Recipe, build_model, count_parameters, get_iteration
 
 MAX_EPOCHS = 1000
@@ -49,6 +50,12 @@ _CONFIG_RULES: dict[str, tuple[Check, str, str]] = {
     "train_limit": (optional(whole(1, MNIST_TRAIN_IMAGES)), "The number of training images (train limit)",
                     f"a whole number from 1 to {MNIST_TRAIN_IMAGES:,}, or none for all of them"),
     "report_every": (whole(1), "The progress interval (report_every)", "a whole number of batches, at least 1"),
+    "extra_data": (optional(lambda v: isinstance(v, (str, os.PathLike)) and os.fspath(v) != ""),
+                   "The drawings ZIP (extra data)", "a file name, or none"),
+    "extra_weight": (number(0, 1, low_open=True), "The drawings' share of each batch (extra weight)",
+                     "a number above 0 and at most 1"),
+    "init_from": (optional(lambda v: isinstance(v, (str, os.PathLike)) and os.fspath(v) != ""),
+                  "The starting weights (init from)", "a checkpoint file name, or none to start from scratch"),
 }
 
 
@@ -67,6 +74,9 @@ class TrainConfig:
     data_dir: str | None = None
     train_limit: int | None = None  # only the first N training images (quick runs and tests)
     report_every: int = 10  # batches between BatchProgress events
+    extra_data: str | None = None  # a ZIP of the user's drawings ("Your drawings" > Export), mixed into training
+    extra_weight: float = 0.125  # drawings added to each batch, as a share of the batch size (8 to 64)
+    init_from: str | None = None  # a checkpoint of this iteration to start from (fine-tuning), else from scratch
 
     def __post_init__(self) -> None:
         for name, (is_valid, label, allowed) in _CONFIG_RULES.items():
@@ -101,6 +111,7 @@ class EpochEnd:
     lr: float  # the rate used during this epoch
     seconds: float  # training part of the epoch, without the evaluation
     images_per_s: float
+    extra_accuracy: float | None = None  # fine-tuning: percent of the held-out drawings right, eval mode
 
 
 @dataclass
@@ -148,6 +159,14 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
     generator = torch.Generator(device).manual_seed(config.seed)
     # channels_last speeds up convolution and pooling on the CPU; the saved weights are layout-free.
     model = build_model(config.iteration).to(device, memory_format=torch.channels_last)
+    if config.init_from:
+        model.load_state_dict(load_model(config.iteration, config.init_from).state_dict())
+    mix = None
+    if config.extra_data:
+        mix = DrawingsMix(config.extra_data, config.seed, max(1, round(recipe.batch_size * config.extra_weight)),
+                          device)
+        mix.record["before"] = {"test_accuracy": evaluate(model, test_images, test_labels).accuracy,
+                                "extra_accuracy": mix.held_out_accuracy(model)}
     optimizer = torch.optim.Adam(model.parameters(), lr=recipe.lr, fused=True)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, recipe.lr_step_epochs, recipe.lr_gamma)
 
@@ -171,13 +190,15 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
             images = train_images[index]
             x = augment(images, generator) if recipe.augment else normalize(images)
             y = train_labels[index]
+            if mix is not None:
+                x, y = mix.join(x, y, recipe.augment)
             log_probs = model(x.contiguous(memory_format=torch.channels_last))
             loss = F.nll_loss(log_probs, y)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
             loss_sum += loss.detach() * len(index)
-            correct += (log_probs.argmax(1) == y).sum()
+            correct += (log_probs[:len(index)].argmax(1) == y[:len(index)]).sum()  # MNIST's part only
             if (batch + 1) % config.report_every == 0 or batch + 1 == batches:
                 batch_loss = loss.item()
                 if not math.isfinite(batch_loss):
@@ -191,7 +212,8 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
         scheduler.step()
         result = evaluate(model, test_images, test_labels)
         end = EpochEnd(epoch, recipe.epochs, loss_sum.item() / n, correct.item() / n * 100,
-                       result.loss, result.accuracy, lr, seconds, n / seconds)
+                       result.loss, result.accuracy, lr, seconds, n / seconds,
+                       mix.held_out_accuracy(model) if mix else None)
         history.append(asdict(end))
         last_checkpoint = build_checkpoint(model, CheckpointInfo(
             iteration=config.iteration, parameters=count_parameters(model), recipe=recipe.as_dict(),
@@ -199,6 +221,8 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
             test_accuracy=end.test_accuracy, test_loss=end.test_loss, device=str(device),
             seconds=time.perf_counter() - run_start,
             torch_version=str(torch.__version__)))  # TorchVersion is not allowed by weights_only
+        if mix is not None:
+            last_checkpoint["fine_tune"] = mix.record
         yield end
         if should_stop():  # pressed during this epoch's evaluation, or while its event was handled
             yield Stopped(epoch, last_checkpoint)

@@ -52,6 +52,12 @@ def check_label(label: object) -> int:
     return int(str(label).strip())
 
 
+def as_clause(error: Exception) -> str:
+    """An error's sentence, to follow a colon in a longer one: 'Row 3 ... was left out: a label must ...'."""
+    text = str(error).rstrip(".")
+    return text[:1].lower() + text[1:]
+
+
 def image_png(image: np.ndarray) -> bytes:
     """uint8 [28, 28] -> PNG bytes."""
     buffer = io.BytesIO()
@@ -174,7 +180,7 @@ def read_zip(path: str | os.PathLike) -> ExtraData:
                     raise DrawingsError(f"its image {image_name!r} is missing from the ZIP")
                 image = png_image(_read_member(archive, image_name, name), image_name)
             except DrawingsError as e:
-                problems.append(f"{where} was left out: {str(e)[0].lower()}{str(e)[1:]}")
+                problems.append(f"{where} was left out: {as_clause(e)}.")
                 continue
             ids.append(str(row.get("id") or image_name))
             images.append(image)

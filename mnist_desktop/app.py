@@ -59,7 +59,7 @@ def time_training(app: QApplication, window, iteration: int) -> None:
     started: list[float] = []
 
     def start() -> None:
-        panel.iteration.setCurrentIndex(iteration - 1)
+        panel.iteration.set_number(iteration)
         window.tabs.setCurrentWidget(panel)  # the charts are visible and repaint, as for a person watching
         started.append(time.perf_counter())
         panel.start()
@@ -77,8 +77,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mnist-desktop", description="Draw a digit; see what seven CNNs think.")
     parser.add_argument("--measure-startup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--time-training", type=int, metavar="ITERATION", help=argparse.SUPPRESS)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help="without one: open the window")
+    bench_parser = commands.add_parser("bench", help="measure the app: drawing under load, latency, start-up, soak")
+    from . import bench
+
+    bench.add_arguments(bench_parser)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "bench":
+        bench.run_benchmarks(args)
+        return 0
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
     app = QApplication(sys.argv[:1])
@@ -91,4 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         time_training(app, window, args.time_training)
     window.show()
     QTimer.singleShot(0, window.start_loading_models)  # after the first paint is queued
-    return app.exec()
+    status = app.exec()
+    if window.abandoned_threads:
+        # Closing gave up on a busy thread (see MainWindow.closeEvent); Python's normal exit would wait for
+        # it or abort destroying it. The settings are written; leave now.
+        logging.shutdown()
+        os._exit(status)
+    return status

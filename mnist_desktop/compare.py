@@ -8,12 +8,13 @@ import numpy as np
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from trainer.iterations import ITERATIONS, describe_layers
 
+from .iteration_picker import IterationPicker
 from .panels import ProbabilityBars, mnist_pixmap
 from .tasks import run_in_background
 
@@ -96,9 +97,7 @@ class CompareView(QWidget):
         self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
 
         # Confusion matrix and mistakes of one iteration.
-        self.mistakes_picker = QComboBox()
-        self.mistakes_picker.addItems([f"Iteration {n}" for n in ITERATIONS])
-        self.mistakes_picker.setCurrentIndex(4)
+        self.mistakes_picker = IterationPicker()
         self.mistakes_status = QLabel("")
         self.mistakes_status.setWordWrap(True)
         self.confusion = QTableWidget(10, 10)
@@ -207,7 +206,7 @@ class CompareView(QWidget):
         """Evaluate the chosen iteration on the test set (in the background, once per weights file)."""
         if self.predictor is None or self.tabs.currentIndex() != 2:
             return
-        n = self.mistakes_picker.currentIndex() + 1
+        n = self.mistakes_picker.number()
         slot = self.predictor.slots[n]
         if slot.error:
             self._show_mistakes(None, f"Iteration {n} is unavailable: {slot.error}")
@@ -230,7 +229,7 @@ class CompareView(QWidget):
     def _on_evaluated(self, result) -> None:
         key, self._test_images, self._test_labels, evaluation = result
         self._evaluations[key] = evaluation
-        if key[0] == self.mistakes_picker.currentIndex() + 1:
+        if key[0] == self.mistakes_picker.number():
             self._show_mistakes(evaluation)
             self.evaluated.emit()
 

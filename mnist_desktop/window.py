@@ -5,32 +5,39 @@ prediction starts as soon as they arrive.
 """
 from __future__ import annotations
 
+import logging
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from trainer.errors import MnistDesktopError
-from trainer.iterations import ITERATIONS
+from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
 from trainer.report import read_metrics
 
-from .canvas import DEFAULT_BRUSH, DrawingCanvas
+from .canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
 from .compare import CompareView
-from .panels import RecognitionPanel, card_html
 from .core.preprocess import load_image, to_mnist
+from .core.settings import SettingsReader
+from .iteration_picker import IterationPicker
+from .panels import RecognitionPanel, card_html
 from .tasks import run_in_background
 from .throttle import Throttle
 from .training_panel import TrainingPanel
+from .training_views import WheelGuard, guard_wheel
 
 if TYPE_CHECKING:
     from .core.predictor import Predictor
 
+log = logging.getLogger(__name__)
+
 PREDICTIONS_PER_SECOND = 30
 UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
-DEFAULT_ITERATION = 5  # the study's pick
+CLOSE_WAIT_MS = 3000  # closing waits this long for the training thread, then as long for background tasks
 
 
 def load_predictor() -> Predictor:
@@ -45,6 +52,7 @@ def load_predictor() -> Predictor:
 class MainWindow(QMainWindow):
     predictorReady = Signal()
     predicted = Signal()  # a prediction (or "no digit") was shown
+    iterationReloaded = Signal(int)  # an iteration's new weights are loaded (after training or a revert)
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
@@ -54,13 +62,15 @@ class MainWindow(QMainWindow):
         self.image: np.ndarray | None = None  # the drawing preprocessed like MNIST, or None
         self.probabilities: dict[int, np.ndarray] = {}
         self.last_error: str | None = None
+        self.abandoned_threads = False  # closing gave up waiting on a thread; the process must exit hard
         self.shipped_metrics = read_metrics()
+        self._reload_lock = threading.Lock()  # reloads in the background run one at a time, in order
+        saved = SettingsReader(self.settings.value)
 
         self.canvas = DrawingCanvas()
-        self.canvas.brush_width = int(self.settings.value("brush", DEFAULT_BRUSH))
+        self.canvas.brush_width = saved.integer("brush", DEFAULT_BRUSH, BRUSH_WIDTHS)
         self.panel = RecognitionPanel()
-        self.picker = QComboBox()
-        self.picker.addItems([f"Iteration {n}" for n in ITERATIONS])
+        self.picker = IterationPicker()
         self.card = QLabel()
         self.card.setWordWrap(True)
         self.card.setTextFormat(Qt.TextFormat.RichText)
@@ -80,6 +90,7 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(recognise, "Recognise")
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.training, "Train")
+        self.tabs.currentChanged.connect(self._show_compare_if_visible)
 
         splitter = QSplitter()
         splitter.addWidget(self.canvas)
@@ -92,15 +103,15 @@ class MainWindow(QMainWindow):
         self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
         self.canvas.changed.connect(self.throttle)
         self.canvas.strokeFinished.connect(self.throttle.flush)
-        self.canvas.changed.connect(self._update_history_actions)
+        self.canvas.strokeFinished.connect(self._update_history_actions)
         self.canvas.fileDropped.connect(self.open_image)
-        self.picker.currentIndexChanged.connect(lambda index: self.set_iteration(index + 1))
+        self.picker.iterationChanged.connect(self.set_iteration)
 
-        self.set_iteration(int(self.settings.value("iteration", DEFAULT_ITERATION)))
-        geometry = self.settings.value("geometry")
-        if geometry is not None:
-            self.restoreGeometry(geometry)
-        else:
+        self.set_iteration(saved.integer("iteration", DEFAULT_ITERATION, ITERATIONS))
+        geometry = saved.blob("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            if geometry is not None:
+                log.warning("settings: the saved window geometry cannot be used; using the default size")
             self.resize(1200, 760)
         self.statusBar().showMessage("Loading the models…")
 
@@ -130,12 +141,14 @@ class MainWindow(QMainWindow):
         edit_menu.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
 
         self.iteration_actions = QActionGroup(self)
+        self.iteration_action: dict[int, QAction] = {}
         iteration_menu = self.menuBar().addMenu("&Iteration")
         for number in ITERATIONS:
             action = self._action(f"Iteration &{number}", f"Ctrl+{number}",
                                   lambda _=False, n=number: self.set_iteration(n))
             action.setCheckable(True)
             self.iteration_actions.addAction(action)
+            self.iteration_action[number] = action
             iteration_menu.addAction(action)
 
         toolbar = self.addToolBar("Drawing")
@@ -144,11 +157,15 @@ class MainWindow(QMainWindow):
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Brush "))
         self.brush = QSpinBox()
-        self.brush.setRange(4, 60)
+        self.brush.setRange(BRUSH_WIDTHS.start, BRUSH_WIDTHS.stop - 1)
         self.brush.setSuffix(" px")
         self.brush.setValue(self.canvas.brush_width)
         self.brush.setToolTip("Brush width, in pixels of a 280-pixel canvas")
         self.brush.valueChanged.connect(self._set_brush)
+        # Typing a width ends with the keyboard back on the canvas, so Ctrl+Z undoes strokes again
+        # (a focused spin box takes Ctrl+Z for its own text). The wheel changes it only once focused.
+        self.brush.editingFinished.connect(self.canvas.setFocus)
+        guard_wheel([self.brush], WheelGuard(self))
         toolbar.addWidget(self.brush)
         toolbar.addSeparator()
         toolbar.addActions([self.open_action, self.save_action])
@@ -168,17 +185,17 @@ class MainWindow(QMainWindow):
     # --- iteration and prediction ----------------------------------------------------------------
     @property
     def iteration(self) -> int:
-        return self.picker.currentIndex() + 1
+        return self.picker.number()
 
     def set_iteration(self, number: int) -> None:
         number = number if number in ITERATIONS else DEFAULT_ITERATION
-        if self.picker.currentIndex() != number - 1:
-            self.picker.setCurrentIndex(number - 1)  # re-enters through currentIndexChanged
+        if self.picker.number() != number:
+            self.picker.set_number(number)  # re-enters through iterationChanged
             return
-        self.iteration_actions.actions()[number - 1].setChecked(True)
+        self.iteration_action[number].setChecked(True)
         self.settings.setValue("iteration", number)
         if not self.training.running:
-            self.training.iteration.setCurrentIndex(number - 1)  # Train starts from the iteration in view
+            self.training.iteration.set_number(number)  # Train starts from the iteration in view
         self.update_card()
         self.show_prediction()
 
@@ -201,8 +218,13 @@ class MainWindow(QMainWindow):
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
         self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable)
-        self.compare.show_results(self.image, self.probabilities)
+        self._show_compare_if_visible()
         self.predicted.emit()
+
+    def _show_compare_if_visible(self) -> None:
+        """The seven result cards are restyled only while their tab is in view, and on coming into view."""
+        if self.tabs.currentWidget() is self.compare:
+            self.compare.show_results(self.image, self.probabilities)
 
     # --- models ----------------------------------------------------------------------------------
     def start_loading_models(self) -> None:
@@ -229,14 +251,25 @@ class MainWindow(QMainWindow):
         self.compare.fill_table()
 
     def reload_iteration(self, iteration: int) -> None:
-        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict."""
-        if self.predictor is None:
+        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict. Reading, fusing
+        and timing the model run in the background, so drawing goes on meanwhile."""
+        predictor = self.predictor
+        if predictor is None:
             return
-        self.predictor.load(iteration)
-        self.predictor.measure_latency([iteration])
+
+        def reload() -> int:
+            with self._reload_lock:  # the last reload asked for reads the store last
+                predictor.load(iteration)
+                predictor.measure_latency([iteration])
+            return iteration
+
+        run_in_background(reload, self._on_reloaded, self.show_error, self)
+
+    def _on_reloaded(self, iteration: int) -> None:
         self.compare.set_predictor(self.predictor)
         self.update_card()
         self.predict()
+        self.iterationReloaded.emit(iteration)
 
     # --- files -----------------------------------------------------------------------------------
     def show_error(self, message: str) -> None:
@@ -281,10 +314,19 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:
+        """Close within a few seconds whatever runs: ask the run to stop, wait a bounded time, and if a thread
+        is still busy (a batch or an evaluation that takes long), say so and let the process exit without it."""
         if self.training.running and not self.confirm_stop_training():
             event.ignore()
             return
         self.settings.setValue("geometry", self.saveGeometry())
-        self.training.shutdown()
-        QThreadPool.globalInstance().waitForDone()
+        self.settings.sync()
+        self.throttle.cancel()
+        self.training.stop()
+        if not self.training.shutdown(CLOSE_WAIT_MS):
+            log.warning("the training thread did not stop within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)
+            self.abandoned_threads = True
+        if not QThreadPool.globalInstance().waitForDone(CLOSE_WAIT_MS):
+            log.warning("background tasks still running after %d ms; exiting without waiting for them", CLOSE_WAIT_MS)
+            self.abandoned_threads = True
         super().closeEvent(event)

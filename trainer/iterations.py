@@ -61,6 +61,7 @@ ITERATIONS: dict[int, Iteration] = {
                   Recipe(epochs=20, lr=0.002), "Dropout after every block (0.1, 0.2, 0.3, 0.5).", 98.64),
     )
 }
+DEFAULT_ITERATION = 5  # the study's pick
 
 
 def get_iteration(number: int) -> Iteration:

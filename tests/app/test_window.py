@@ -58,6 +58,7 @@ def test_switching_iteration_re_predicts(window, qtbot):
 
 def test_comparison_view_fills_seven_results(window, qtbot):
     draw(qtbot, window.canvas, vertical_stroke())
+    window.tabs.setCurrentWidget(window.compare)  # the cards are filled when they come into view
     digits = [result.digit.text() for result in window.compare.results.values()]
     assert digits == ["1"] * 7
     assert "All 7 agree" in window.compare.agreement.text()
@@ -117,6 +118,7 @@ def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
     assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7]
     w.set_iteration(3)
     assert "Unavailable" in w.card.text() and w.panel.digit.text() == "×"
+    w.tabs.setCurrentWidget(w.compare)
     assert w.compare.results[3].confidence.text() == "unavailable"
 
 

@@ -1,0 +1,138 @@
+"""What each conv layer of an iteration makes of one image, and the ten logits. Qt-free.
+
+The maps of a conv layer are taken after its ReLU in the order the study wrote the layers (conv → [BatchNorm]
+→ ReLU → [maxpool]), so they have the conv's own size: 28×28, then halved by each pooling before it. The
+``nn.Sequential`` may run the pooling before the ReLU (trainer.iterations does, for speed) and the app's
+models have their BatchNorm folded into the conv, so the maps are ReLU(the conv's output, after its
+BatchNorm when there is one), whatever the module order.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from trainer.augment import normalize
+from trainer.iterations import get_iteration
+
+from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target
+
+FRAME = 28  # the models' input side
+# A perceptually ordered dark-to-bright ramp (anchors of matplotlib's "inferno"); feature maps are >= 0.
+SEQUENTIAL_ANCHORS = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], np.float32)
+
+
+@dataclass(frozen=True)
+class ConvLayer:
+    """One conv layer as the iteration's spec describes it."""
+
+    number: int  # 1-based, in forward order
+    kernel: int  # 3 or 1
+    channels_in: int
+    channels: int
+    batch_norm: bool
+    pooled: bool  # a 2×2 maxpool follows its ReLU
+    size: int  # side of its feature maps, in pixels
+
+    @property
+    def label(self) -> str:
+        parts = [f"conv {self.number}: {self.kernel}×{self.kernel}, {self.channels_in}→{self.channels}"]
+        parts += ["BatchNorm"] * self.batch_norm + ["ReLU"]
+        return " · ".join(parts) + f" — {self.channels} maps {self.size}×{self.size}" + (", then maxpool" * self.pooled)
+
+
+def conv_layers(iteration: int) -> list[ConvLayer]:
+    """The conv layers of ``iteration``, read from its layer spec (trainer.iterations)."""
+    tokens = get_iteration(iteration).layers.split()
+    layers, size = [], FRAME
+    for i, token in enumerate(tokens):
+        if token[0] == "M":
+            size //= 2
+        if token[0] not in "cp":
+            continue
+        following = []
+        for later in tokens[i + 1:]:
+            if later[0] in "cpF":
+                break
+            following.append(later[0])
+        c_in, c_out = (int(n) for n in token[1:].split("-"))
+        layers.append(ConvLayer(len(layers) + 1, 3 if token[0] == "c" else 1, c_in, c_out, "B" in following,
+                                "M" in following, size))
+    return layers
+
+
+@dataclass
+class LayerMaps:
+    layer: ConvLayer
+    maps: np.ndarray  # float32 [channels, size, size], >= 0
+
+    @property
+    def peak(self) -> float:
+        """The top of the layer's shared colour scale (its largest activation)."""
+        return float(self.maps.max(initial=0.0))
+
+
+@dataclass
+class Inside:
+    iteration: int
+    image: np.ndarray  # float32 [28, 28] in [0, 1], as the model sees it
+    layers: list[LayerMaps]
+    logits: np.ndarray  # float32 [10], the scores before the softmax
+
+
+@torch.inference_mode()
+def look_inside(model: nn.Sequential, iteration: int, image: np.ndarray) -> Inside:
+    """Run ``image`` (float32 [28, 28] in [0, 1]) through ``model`` (iteration ``iteration``'s Sequential, eval
+    mode, BatchNorm fused or not) and keep each conv layer's maps and the logits."""
+    specs = conv_layers(iteration)
+    x = normalize(torch.from_numpy(image).view(1, 1, FRAME, FRAME))
+    modules = list(model)
+    maps: list[np.ndarray] = []
+    for i, module in enumerate(modules):
+        if isinstance(module, nn.LogSoftmax):
+            break
+        x = module(x)
+        next_is_norm = i + 1 < len(modules) and isinstance(modules[i + 1], nn.BatchNorm2d)
+        if isinstance(module, nn.BatchNorm2d) or (isinstance(module, nn.Conv2d) and not next_is_norm):
+            maps.append(torch.relu(x)[0].numpy().copy())  # a copy: the next ReLU may work in place
+    if [m.shape for m in maps] != [(s.channels, s.size, s.size) for s in specs]:
+        raise ValueError(f"the model does not follow iteration {iteration}'s layer spec")
+    return Inside(iteration, image, [LayerMaps(s, m) for s, m in zip(specs, maps)], x[0].numpy().copy())
+
+
+def sequential_rgb(values: np.ndarray, peak: float) -> np.ndarray:
+    """Non-negative values -> uint8 RGB [..., 3] on a dark-to-bright ramp where ``peak`` is the brightest."""
+    t = np.clip(values / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(values)
+    position = t * (len(SEQUENTIAL_ANCHORS) - 1)
+    low = np.minimum(position.astype(np.int64), len(SEQUENTIAL_ANCHORS) - 2)
+    frac = (position - low)[..., None]
+    rgb = SEQUENTIAL_ANCHORS[low] * (1 - frac) + SEQUENTIAL_ANCHORS[low + 1] * frac
+    return rgb.round().astype(np.uint8)
+
+
+@dataclass
+class Explanation:
+    """All the maps of one iteration for one drawing: what its layers make of it and why this digit."""
+
+    inside: Inside
+    why: Attribution  # the chosen digit's score (the top digit unless the person picked another)
+    why_not: Attribution  # that digit's score minus the strongest other digit's: "why 7 and not 1"
+
+
+def explain(model: nn.Sequential, iteration: int, image: np.ndarray, digit: int | None = None) -> Explanation:
+    inside = look_inside(model, iteration, image)
+    ranked = [int(d) for d in np.argsort(inside.logits)[::-1]]
+    digit = ranked[0] if digit is None else digit
+    rival = next(d for d in ranked if d != digit)
+    why, why_not = ATTRIBUTION_METHOD(Scores(model)).attribute_many(image, [Target(digit), Target(digit, rival)])
+    return Explanation(inside, why, why_not)
+
+
+def explain_top(model: nn.Sequential, image: np.ndarray) -> Attribution:
+    """The attribution map for the digit ``model`` chooses for ``image``."""
+    scores = Scores(model)
+    with torch.inference_mode():
+        digit = int(scores(torch.from_numpy(image).view(1, 1, FRAME, FRAME)).argmax())
+    return ATTRIBUTION_METHOD(scores).attribute(image, Target(digit))

@@ -1,76 +1,106 @@
-"""A line chart that keeps the run before the current one, dashed, for comparison."""
+"""A line chart that keeps the run before the current one, dashed, for comparison; the iterations' colours."""
 from __future__ import annotations
+
+import math
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QPainter, QPen
+from PySide6.QtGui import QColor, QPainter, QPen
+
+MAX_EPOCH_TICKS = 10
+# One distinct colour per iteration (the first seven of Matplotlib's "tab10", readable on light and dark).
+ITERATION_COLORS = {1: "#1f77b4", 2: "#ff7f0e", 3: "#2ca02c", 4: "#d62728", 5: "#9467bd", 6: "#8c564b", 7: "#e377c2"}
+
+
+def iteration_color(iteration: int) -> QColor:
+    return QColor(ITERATION_COLORS[iteration])
+
+
+def set_epoch_ticks(axis: QValueAxis, low: float, high: float) -> None:
+    """Ticks on whole epochs only, at most about ten of them."""
+    axis.setRange(low, high)
+    axis.setLabelFormat("%.0f")
+    axis.setTickType(QValueAxis.TickType.TicksDynamic)
+    axis.setTickAnchor(0)
+    axis.setTickInterval(max(1, math.ceil((high - low) / MAX_EPOCH_TICKS)))
 
 
 class RunChart(QChartView):
-    def __init__(self, title: str, y_title: str, names: list[str]):
+    """``per_epoch`` charts get one point per epoch, drawn as markers so that a single epoch shows."""
+
+    def __init__(self, title: str, y_title: str, names: list[str], per_epoch: bool = True):
         super().__init__()
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
         self.setMinimumHeight(240)
+        self.per_epoch = per_epoch
         chart = QChart()
         chart.setTitle(title)
         chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
         self.setChart(chart)
         self.x_axis, self.y_axis = QValueAxis(), QValueAxis()
         self.x_axis.setTitleText("epoch")
-        self.x_axis.setLabelFormat("%.0f")
-        self.x_axis.setTickType(QValueAxis.TickType.TicksDynamic)  # a tick at every whole epoch
-        self.x_axis.setTickAnchor(0)
-        self.x_axis.setTickInterval(1)
         self.y_axis.setTitleText(y_title)
         self.y_axis.setLabelFormat("%.3g")
         chart.legend().setVisible(len(names) > 1)
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         self.names = names
+        self.epochs = 1  # of the current run, for the x axis
         self.current: dict[str, QLineSeries] = {}
         self.previous: dict[str, QLineSeries] = {}
+        self._previous_epochs = 0
         self._add_series(self.current, "")
+        self._fit_x()
 
     def _add_series(self, into: dict[str, QLineSeries], suffix: str) -> None:
         for name in self.names:
             series = QLineSeries()
             series.setName(name + suffix)
+            series.setPointsVisible(self.per_epoch)
             self.chart().addSeries(series)
             series.attachAxis(self.x_axis)
             series.attachAxis(self.y_axis)
             into[name] = series
 
-    def new_run(self) -> None:
+    def new_run(self, epochs: int) -> None:
         """The current curves become the previous run's (dashed); the run before that goes."""
-        if not any(series.count() for series in self.current.values()):
-            return  # nothing drawn yet: keep the current, empty curves
-        for series in self.previous.values():
-            self.chart().removeSeries(series)
-        self.previous = {}
-        for name, series in self.current.items():
-            series.setName(f"{name} (before)")
-            pen = QPen(series.pen())
-            pen.setStyle(Qt.PenStyle.DashLine)
-            series.setPen(pen)
-            self.previous[name] = series
-        self.current = {}
-        self._add_series(self.current, "")
-        self._fit()
+        if any(series.count() for series in self.current.values()):
+            for series in self.previous.values():
+                self.chart().removeSeries(series)
+            self.previous = {}
+            for name, series in self.current.items():
+                series.setName(f"{name} (before)")
+                pen = QPen(series.pen())
+                pen.setStyle(Qt.PenStyle.DashLine)
+                series.setPen(pen)
+                self.previous[name] = series
+            self._previous_epochs = self.epochs
+            self.current = {}
+            self._add_series(self.current, "")
+        self.epochs = epochs
+        self._fit_x()
+        self._fit_y()
 
     def append(self, name: str, points: list[QPointF]) -> None:
         if points:
             self.current[name].append(points)
-            self._fit()
+            self._fit_y()
 
     def point_count(self, name: str) -> int:
         return self.current[name].count()
 
-    def _fit(self) -> None:
-        points = [p for s in (*self.current.values(), *self.previous.values()) for p in s.points()]
-        if not points:
+    def _fit_x(self) -> None:
+        """The whole run's epochs from the start, so the curve grows into a fixed frame."""
+        last = max(self.epochs, self._previous_epochs, 1)
+        if self.per_epoch:  # points sit on whole epochs: half an epoch of room on each side
+            set_epoch_ticks(self.x_axis, 0.5, last + 0.5)
+        else:
+            set_epoch_ticks(self.x_axis, 0, last)
+
+    def _fit_y(self) -> None:
+        ys = [p.y() for s in (*self.current.values(), *self.previous.values()) for p in s.points()]
+        if not ys:
             return
-        xs, ys = [p.x() for p in points], [p.y() for p in points]
-        self.x_axis.setRange(0 if min(xs) < 1 else 1, max(max(xs), 1.0))
         low, high = min(ys), max(ys)
         margin = (high - low) * 0.05 or abs(high) * 0.05 or 0.01
         # Losses, accuracies and rates are never negative: keep the axis from dipping below zero.

@@ -1,63 +1,57 @@
 """Drives the trainer's event generator on a QThread and re-emits its events as Qt signals.
 
-The worker never touches a widget: it emits plain event objects, which Qt queues to the GUI thread.
+The worker never touches a widget and decides nothing: it emits each plain event object together with the
+request it belongs to, and Qt queues them to the GUI thread. Every request carries its own stop flag, made
+when the run is asked for, so a Stop can never be erased by the start of the run (or of the next one).
 """
 from __future__ import annotations
 
 import logging
 import threading
 import traceback
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from trainer.errors import DataNotFoundError, MnistDesktopError
 
+if TYPE_CHECKING:
+    from trainer.training import TrainConfig
+
 log = logging.getLogger(__name__)
 
 
+@dataclass(eq=False)  # compared by identity: two runs with the same settings are still two runs
+class RunRequest:
+    config: TrainConfig
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
 class TrainingWorker(QObject):
-    batch = Signal(object)  # trainer.BatchProgress
-    epoch = Signal(object)  # trainer.EpochEnd
-    finished = Signal(object, str)  # the checkpoint dict, the path it was saved to
-    stopped = Signal(object)  # trainer.Stopped
-    failed = Signal(str, bool)  # the message, whether MNIST was missing
-
-    def __init__(self):
-        super().__init__()
-        self._stop = threading.Event()
-
-    def request_stop(self) -> None:
-        """Thread-safe; the generator sees it before its next batch."""
-        self._stop.set()
+    started = Signal(object)  # the RunRequest, as the worker picks it up
+    event = Signal(object, object)  # the RunRequest, a trainer event (BatchProgress, EpochEnd, Finished, Stopped)
+    failed = Signal(object, str, bool)  # the RunRequest, the message, whether MNIST was missing
 
     @Slot(object)
-    def run(self, config) -> None:
-        from trainer.runs import RunStore
-        from trainer.training import EpochEnd, Finished, Stopped, train
+    def run(self, request: RunRequest) -> None:
+        from trainer.training import train
 
-        self._stop.clear()
+        self.started.emit(request)
         try:
-            for event in train(config, self._stop.is_set):
-                if isinstance(event, Finished):
-                    path = RunStore().save(event.checkpoint)  # atomic; the shipped weights are never touched
-                    self.finished.emit(event.checkpoint, str(path))
-                elif isinstance(event, Stopped):
-                    self.stopped.emit(event)
-                elif isinstance(event, EpochEnd):
-                    self.epoch.emit(event)
-                else:
-                    self.batch.emit(event)
+            for event in train(request.config, request.stop.is_set):
+                self.event.emit(request, event)
         except DataNotFoundError as e:
-            self.failed.emit(str(e), True)
+            self.failed.emit(request, str(e), True)
         except MnistDesktopError as e:
-            self.failed.emit(str(e), False)
+            self.failed.emit(request, str(e), False)
         except Exception as e:  # a bug in training must not take the window down
             log.error("training failed:\n%s", traceback.format_exc())
-            self.failed.emit(f"Training failed with an unexpected error: {type(e).__name__}: {e}", False)
+            self.failed.emit(request, f"Training failed with an unexpected error: {type(e).__name__}: {e}", False)
 
 
 class TrainingThread(QObject):
-    """Owns the worker's QThread: start runs, stop them, and join cleanly."""
+    """Owns the worker's QThread: queue runs and join cleanly."""
 
     start_run = Signal(object)
 
@@ -71,7 +65,6 @@ class TrainingThread(QObject):
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop any run and join the thread; True when it ended in time."""
-        self.worker.request_stop()
+        """Join the thread (stop the run first); True when it ended in time."""
         self.thread.quit()
         return self.thread.wait(timeout_ms)

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .checks import Check, instance, number, whole
-from .errors import CheckpointError
+from .errors import CheckpointError, ConfigError
 from .iterations import ITERATIONS, Recipe, build_model, count_parameters, get_iteration
 from .paths import shipped_weights_path
 
@@ -110,6 +110,31 @@ def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> Path:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def check_save_path(path: str | os.PathLike) -> Path:
+    """``path`` if save_checkpoint may write there: a new name or an existing regular file, in an existing
+    folder this process can write to. Anything else (a pipe, device, symbolic link, folder) is refused with
+    ConfigError before any work is done, so a finished run is never lost to a bad path."""
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise ConfigError(f"The output path {path} cannot be checked ({e.strerror}); choose another one.") from e
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+                else "a pipe, socket or device")
+        raise ConfigError(f"The output path {path} is {kind}, not a file; give the name of a new or existing "
+                          ".pt file.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"The output path {path} is in a folder that does not exist; create {path.parent} "
+                          "first or choose another path.")
+    if not os.access(path.parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
+        raise ConfigError(f"The output path {path} cannot be written to; choose a path in a folder you can "
+                          "write to.")
     return path
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import sys
 from pathlib import Path
+from typing import NoReturn
 
-from .checkpoint import load_model, save_checkpoint
-from .data import load_mnist
-from .errors import MnistDesktopError
+from .checkpoint import check_save_path, load_model, save_checkpoint
+from .data import default_download_dir, download_mnist, has_all_files, load_mnist
+from .errors import ConfigError, MnistDesktopError
 from .evaluation import evaluate
 from .extra_data import FINE_TUNE_EPOCHS, FINE_TUNE_LR_FACTOR, fine_tune_defaults, fine_tune_summary
-from .iterations import ITERATIONS
+from .iterations import DEVICES, ITERATIONS
 from .paths import shipped_weights_path
 from .runs import RunStore
 from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
@@ -28,11 +30,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.extra_data:  # a fine-tune of the weights the app uses now, unless --epochs/--lr say otherwise
         fine_tune = fine_tune_defaults(ITERATIONS[args.iteration].recipe) | {
             "init_from": str(RunStore().active_path(args.iteration) or shipped_weights_path(args.iteration))}
-    config = TrainConfig(iteration=args.iteration, epochs=args.epochs or fine_tune.get("epochs"),
-                         lr=args.lr or fine_tune.get("lr"), batch_size=args.batch_size,
+    # "is None", not "or": --epochs 0 must reach TrainConfig's check, not become the recipe's default.
+    config = TrainConfig(iteration=args.iteration,
+                         epochs=fine_tune.get("epochs") if args.epochs is None else args.epochs,
+                         lr=fine_tune.get("lr") if args.lr is None else args.lr, batch_size=args.batch_size,
                          augment=False if args.no_augment else None, seed=args.seed, device=args.device,
                          data_dir=args.data_dir, train_limit=args.train_limit, extra_data=args.extra_data,
                          init_from=fine_tune.get("init_from"))
+    output = check_save_path(args.output) if args.output else None
     recipe = config.recipe()
     print(f"iteration {args.iteration}: {recipe.epochs} epochs, lr {recipe.lr:g}, batch {recipe.batch_size}, "
           f"augment {'on' if recipe.augment else 'off'}, seed {args.seed}")
@@ -48,10 +53,16 @@ def cmd_train(args: argparse.Namespace) -> int:
                       f"{event.images_per_s:,.0f} img/s"
                       + (f" | your held-out drawings {event.extra_accuracy:.1f}%" if args.extra_data else ""))
             elif isinstance(event, Finished):
-                if args.output:
-                    output = save_checkpoint(event.checkpoint, args.output)
-                else:  # the app picks it up as this iteration's retrained weights
+                if output is None:  # the app picks it up as this iteration's retrained weights
                     output = RunStore().save(event.checkpoint)
+                else:
+                    try:
+                        save_checkpoint(event.checkpoint, output)
+                    except OSError as e:  # the path changed during the run: keep the run anyway
+                        kept = RunStore().save(event.checkpoint, activate=False)
+                        print(f"\nerror: The run could not be saved as {output} ({e.strerror or e}), so it was "
+                              f"saved as {kept} instead (not put in use).", file=sys.stderr)
+                        return 2
                 print(f"saved {output} (test accuracy {event.checkpoint['test_accuracy']:.2f}%, "
                       f"{event.checkpoint['seconds']:.1f} s)")
                 if args.extra_data:
@@ -67,8 +78,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    model = load_model(args.iteration, args.checkpoint)  # a bad file is reported before MNIST is read
     images, labels = load_mnist("test", args.data_dir)
-    result = evaluate(load_model(args.iteration, args.checkpoint), images, labels)
+    result = evaluate(model, images, labels)
     if args.json:
         print(json.dumps(vars(result) | {"predictions": None}))
         return 0
@@ -83,6 +95,28 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     print("misclassified indices: " + " ".join(map(str, result.misclassified[:40]))
           + (" ..." if len(result.misclassified) > 40 else ""))
     return 0
+
+
+def cmd_download(args: argparse.Namespace) -> int:
+    target = Path(args.data_dir) if args.data_dir else default_download_dir()
+    if has_all_files(target):
+        print(f"MNIST is already in {target}")
+        return 0
+    print(f"downloading MNIST (four files, about 11 MB) into {target}")
+    download_mnist(target, lambda done, total: print(f"{done} of {total} files"), timeout_s=args.timeout)
+    print(f"done: MNIST is in {target}" + (f"; pass --data-dir {target} or set MNIST_DATA_DIR={target} to use it"
+                                           if args.data_dir else ""))
+    return 0
+
+
+def positive_seconds(text: str) -> float:
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(text)
+    return value
+
+
+positive_seconds.__name__ = "number of seconds above 0"  # what argparse names in its message
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -100,8 +134,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse that raises ConfigError instead of exiting, so every bad argument ends like every other user
+    error: one sentence on stderr and exit code 2, from main."""
+
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message[:1].upper()}{message[1:]} (see {self.prog} --help).")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mnist-train", description=__doc__)
+    parser = ArgumentParser(prog="mnist-train", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     iterations = sorted(ITERATIONS)
 
@@ -112,7 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="default: the recipe's (64)")
     p.add_argument("--no-augment", action="store_true", help="train without rotation and zoom")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--output", help="checkpoint path (default: a new run in the per-user data folder, which the app then uses)")
     p.add_argument("--extra-data", metavar="ZIP",
@@ -140,14 +182,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     for p in sub.choices.values():
         p.add_argument("--data-dir", help="folder with the four MNIST files (default: $MNIST_DATA_DIR, "
-                                          "then the per-user data folder, then download)")
+                                          "then the per-user data folder; mnist-train download fetches them)")
+
+    p = sub.add_parser("download", help="download the four MNIST files (11 MB); nothing else downloads them")
+    p.add_argument("--data-dir", help="where to put them (default: the per-user data folder)")
+    p.add_argument("--timeout", type=positive_seconds, default=30.0,
+                   help="seconds a silent connection may wait before the download fails (default %(default)g)")
+    p.set_defaults(func=cmd_download)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
     except MnistDesktopError as e:
         print(f"error: {e}", file=sys.stderr)

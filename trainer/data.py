@@ -80,7 +80,7 @@ def _find(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _has_all(folder: Path) -> bool:
+def has_all_files(folder: Path) -> bool:
     return all(_find(folder, name.removesuffix(".gz")) for name in ALL_FILES)
 
 
@@ -167,7 +167,7 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = False
                                 f"MNIST files, or name none to use ${ENV_VAR} or the per-user folder.")
     folders = _candidate_folders(data_dir)
     for folder in folders:
-        if _has_all(folder):
+        if has_all_files(folder):
             return folder
     if not download:
         raise DataNotFoundError(_missing_message(folders))

@@ -12,8 +12,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayo
                                QListWidget, QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
+from trainer.errors import DataNotFoundError
 from trainer.iterations import ITERATIONS, describe_layers
 
+from .charts import iteration_color, set_epoch_ticks
 from .iteration_picker import IterationPicker
 from .panels import ProbabilityBars, mnist_pixmap
 from .tasks import run_in_background
@@ -62,6 +64,7 @@ class MiniResult(QFrame):
 class CompareView(QWidget):
     digitChosen = Signal(object)  # a uint8 28x28 MNIST test image, to load onto the canvas
     evaluated = Signal()  # the confusion matrix and gallery show a finished evaluation
+    dataMissing = Signal(str)  # MNIST is needed for the confusion matrix; the technical message
 
     TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy", "Study's figure (train set)",
                      "CPU latency / image", "Weights", "Layers"]
@@ -72,6 +75,7 @@ class CompareView(QWidget):
         self.predictor: Predictor | None = None
         self._evaluations: dict[tuple, object] = {}  # (iteration, weights path) -> Evaluation
         self._test_images = self._test_labels = None  # the 10k test set, once evaluated
+        self.data_dir: str | None = None  # the folder the person chose for MNIST, if any
 
         # Side by side: the seven results and the table.
         self.agreement = QLabel("Draw a digit to see all seven at once.")
@@ -178,7 +182,6 @@ class CompareView(QWidget):
             self.chart.removeAxis(axis)
         x_axis, y_axis = QValueAxis(), QValueAxis()
         x_axis.setTitleText("epoch")
-        x_axis.setLabelFormat("%d")
         y_axis.setTitleText("test accuracy (%)")
         self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
@@ -188,6 +191,8 @@ class CompareView(QWidget):
             if not history:
                 continue
             series = QLineSeries()
+            series.setColor(iteration_color(n))
+            series.setPointsVisible(len(history) == 1)  # a one-epoch curve is one point: show it
             series.setName(f"{n}{' (retrained)' if slot.retrained else ''}")
             for entry in history:
                 series.append(entry["epoch"], entry["test_accuracy"])
@@ -196,8 +201,7 @@ class CompareView(QWidget):
             self.chart.addSeries(series)
             series.attachAxis(x_axis)
             series.attachAxis(y_axis)
-        x_axis.setRange(1, max(epochs, 2))
-        x_axis.setTickCount(min(epochs, 10) + 1 if epochs > 1 else 2)
+        set_epoch_ticks(x_axis, 0.5, epochs + 0.5)
         if values:
             y_axis.setRange(np.floor(min(values)), 100)
 
@@ -221,10 +225,11 @@ class CompareView(QWidget):
             from trainer.data import load_mnist
             from trainer.evaluation import evaluate
 
-            images, labels = load_mnist("test")
+            images, labels = load_mnist("test", data_dir)
             return key, images, labels, evaluate(slot.model, images, labels)
 
-        run_in_background(work, self._on_evaluated, self._on_evaluation_failed, self)
+        data_dir = self.data_dir
+        run_in_background(work, self._on_evaluated, self._on_evaluation_failed, self, self._on_evaluation_error)
 
     def _on_evaluated(self, result) -> None:
         key, self._test_images, self._test_labels, evaluation = result
@@ -232,6 +237,15 @@ class CompareView(QWidget):
         if key[0] == self.mistakes_picker.number():
             self._show_mistakes(evaluation)
             self.evaluated.emit()
+
+    def _on_evaluation_error(self, error: BaseException) -> None:
+        if isinstance(error, DataNotFoundError):
+            self.dataMissing.emit(str(error))
+
+    def set_data_dir(self, folder: str) -> None:
+        """MNIST is in ``folder`` now: evaluate again if the confusion matrix waits for it."""
+        self.data_dir = folder or None
+        self.refresh_mistakes()
 
     def _on_evaluation_failed(self, message: str) -> None:
         self._show_mistakes(None, message)

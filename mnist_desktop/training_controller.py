@@ -434,8 +434,9 @@ class TrainingController(QObject):
         self.weightsChanged.emit(iteration)
 
     # --- MNIST -----------------------------------------------------------------------------------
-    def need_data(self, message: str, resume: Callable[[str], None]) -> None:
-        """Something else (the Confusion tab) needs MNIST: ask, and call ``resume(folder)`` once it is there."""
+    def need_data(self, message: str, resume: Callable[[str], None] | None = None) -> None:
+        """Something else (the Confusion tab) needs MNIST: ask; once it is there, ``dataDirChanged`` says
+        where, and ``resume(folder)`` is called."""
         self._resume = resume
         self.dataMissing.emit(message)
 

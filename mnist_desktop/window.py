@@ -86,6 +86,10 @@ class MainWindow(QMainWindow):
         self.compare.digitChosen.connect(self.canvas.set_image)
         self.training = TrainingPanel(self.settings)
         self.training.weightsChanged.connect(self.reload_iteration)
+        self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
+        self.compare.data_dir = self.training.controller.data_dir or None
+        self.compare.dataMissing.connect(self.training.controller.need_data)  # the Train panel asks for MNIST
+        self.training.dataDirChanged.connect(self.compare.set_data_dir)
         self.tabs = QTabWidget()
         self.tabs.addTab(recognise, "Recognise")
         self.tabs.addTab(self.compare, "Compare")

@@ -115,3 +115,17 @@ def test_a_cancelled_download_stops_between_files_and_nothing_resumes(window, qt
         cancel_pressed.set()
     assert reports == [0] and resumed == [] and not progress.isVisible()
     assert panel.settings.value("data_dir", "") == "" and "download cancelled" in panel.monitor.log.toPlainText()
+
+
+def test_the_confusion_tab_without_mnist_asks_and_goes_on_once_a_folder_is_chosen(window, qtbot, monkeypatch,
+                                                                                   mnist_dir):
+    monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
+    panel, compare = window.training, window.compare
+    window.tabs.setCurrentWidget(compare)
+    with qtbot.waitSignal(panel.controller.dataMissing, timeout=RUN_TIMEOUT_MS):
+        compare.tabs.setCurrentWidget(compare.mistakes_picker.parentWidget())  # the Confusion && mistakes tab
+    assert panel.data_dialog.isVisible() and "MNIST was not found" in compare.mistakes_status.text()
+    panel.ask_folder = lambda: str(mnist_dir)
+    with qtbot.waitSignal(compare.evaluated, timeout=RUN_TIMEOUT_MS):
+        click(qtbot, panel.data_dialog.choose_button)
+    assert compare.data_dir == str(mnist_dir) and "of the 10k test images right" in compare.mistakes_status.text()

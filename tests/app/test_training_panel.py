@@ -56,6 +56,7 @@ def test_a_short_run_draws_saves_announces_and_is_used(window, qtbot, mnist_dir)
     log = monitor.log.toPlainText()
     assert "iteration 5: 1 epoch, Adam lr 0.002" in log and "Recipe(" not in log and "epoch 1/1" in log
     assert len(announced) == 1 and announced[0].startswith("Iteration 5 retrained") and "now in use" in announced[0]
+    assert window.statusBar().currentMessage() == announced[0]  # seen from any tab
     qtbot.waitUntil(lambda: window.predictor.slots[5].retrained and str(window.predictor.slots[5].path) == path)
     qtbot.waitUntil(lambda: panel.past_runs.table.rowCount() == 1)
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
@@ -199,3 +200,12 @@ def test_the_study_form_queues_the_ticked_iterations_and_seeds(window, qtbot, mn
         click(qtbot, panel.stop_button)
     assert "study of iterations 1 × 2 seed(s)" in panel.monitor.log.toPlainText()
     assert "Study stopped" in panel.monitor.status.text()
+
+
+def test_the_learning_curves_give_each_iteration_its_own_colour_on_whole_epochs(window):
+    series = window.compare.chart.series()
+    assert len(series) == 7 and len({s.color().name() for s in series}) == 7
+    one_epoch = next(s for s in series if s.name().startswith("1"))
+    assert one_epoch.count() == 1 and one_epoch.pointsVisible()  # iteration 1 trains one epoch: one point
+    x_axis = window.compare.chart.axes(Qt.Orientation.Horizontal)[0]
+    assert x_axis.tickInterval() == 2 and x_axis.tickAnchor() == 0 and x_axis.min() < 1  # 20 epochs: 2, 4, … 20

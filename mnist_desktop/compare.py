@@ -16,6 +16,7 @@ from trainer.errors import DataNotFoundError
 from trainer.iterations import ITERATIONS, describe_layers
 
 from .charts import iteration_color, set_epoch_ticks
+from .attribution_view import MistakeExplanation, WhereTheyLook
 from .iteration_picker import IterationPicker
 from .panels import ProbabilityBars, mnist_pixmap
 from .tasks import run_in_background
@@ -23,6 +24,7 @@ from .tasks import run_in_background
 if TYPE_CHECKING:
     from .core.predictor import Predictor
 
+PREDICTED_ROLE = Qt.ItemDataRole.UserRole + 1  # a gallery item's predicted digit (UserRole: its test index)
 GALLERY_LIMIT = 200  # misclassified digits shown per iteration
 DISAGREE_STYLE = "QFrame#result { border: 2px solid #d35400; border-radius: 6px; }"
 AGREE_STYLE = "QFrame#result { border: 1px solid palette(mid); border-radius: 6px; }"
@@ -115,6 +117,8 @@ class CompareView(QWidget):
         self.gallery.setResizeMode(QListWidget.ResizeMode.Adjust)
         self.gallery.setToolTip("Test digits this iteration gets wrong; click one to load it onto the canvas")
         self.gallery.itemClicked.connect(self._gallery_clicked)
+        self.mistake_maps = MistakeExplanation()
+        self.gallery.currentItemChanged.connect(self._explain_mistake)
         mistakes = QWidget()
         mistakes_layout = QVBoxLayout(mistakes)
         mistakes_layout.addWidget(self.mistakes_picker)
@@ -122,6 +126,7 @@ class CompareView(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.confusion)
         split.addWidget(self.gallery)
+        split.addWidget(self.mistake_maps)
         mistakes_layout.addWidget(split, 1)
         self.mistakes_picker.currentIndexChanged.connect(self.refresh_mistakes)
 
@@ -129,6 +134,8 @@ class CompareView(QWidget):
         self.tabs.addTab(side, "Side by side")
         self.tabs.addTab(self.chart_view, "Learning curves")
         self.tabs.addTab(mistakes, "Confusion && mistakes")
+        self.where = WhereTheyLook()
+        self.tabs.addTab(self.where, "Where they look")
         self.tabs.currentChanged.connect(lambda _: self.refresh_mistakes())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -136,6 +143,7 @@ class CompareView(QWidget):
 
     # --- results ---------------------------------------------------------------------------------
     def show_results(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray]) -> None:
+        self.where.show_drawing(image, self.predictor)  # works only while its tab is in view
         tops = {n: int(np.argmax(p)) for n, p in probabilities.items()}
         votes = Counter(tops.values())
         majority = votes.most_common(1)[0][0] if votes else None
@@ -276,7 +284,15 @@ class CompareView(QWidget):
             item.setToolTip(f"test image {index}: a {int(self._test_labels[index])}, "
                             f"predicted {evaluation.predictions[index]}")
             item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setData(PREDICTED_ROLE, int(evaluation.predictions[index]))
             self.gallery.addItem(item)
+
+    def _explain_mistake(self, item: QListWidgetItem | None) -> None:
+        if item is not None:
+            index = item.data(Qt.ItemDataRole.UserRole)
+            self.mistake_maps.show_mistake(self.predictor.slots[self.mistakes_picker.number()].model,
+                                           self._test_images[index].numpy() / np.float32(255),
+                                           int(self._test_labels[index]), item.data(PREDICTED_ROLE))
 
     def _gallery_clicked(self, item: QListWidgetItem) -> None:
         self.digitChosen.emit(self._test_images[item.data(Qt.ItemDataRole.UserRole)].numpy().copy())

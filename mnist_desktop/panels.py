@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -16,7 +16,9 @@ def unsure(probabilities: np.ndarray, threshold: float) -> bool:
 
 
 class ProbabilityBars(QWidget):
-    """Ten vertical bars, one per digit, the top one highlighted."""
+    """Ten vertical bars, one per digit, the top one highlighted. Clicking a bar emits its digit."""
+
+    digitClicked = Signal(int)  # chooses the digit the attribution map explains
 
     def __init__(self, compact: bool = False, parent: QWidget | None = None):
         super().__init__(parent)
@@ -32,6 +34,9 @@ class ProbabilityBars(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(160 if self.compact else 300, 60 if self.compact else 140)
+
+    def mousePressEvent(self, event) -> None:
+        self.digitClicked.emit(min(9, max(0, int(event.position().x() * 10 // self.width()))))
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)

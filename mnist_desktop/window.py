@@ -23,6 +23,7 @@ from .canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
 from .compare import CompareView
 from .core.preprocess import load_image, to_mnist
 from .core.settings import SettingsReader
+from .inside_view import InsideView
 from .iteration_picker import IterationPicker
 from .panels import RecognitionPanel, card_html
 from .tasks import run_in_background
@@ -84,6 +85,8 @@ class MainWindow(QMainWindow):
         layout.addStretch(1)
         self.compare = CompareView(self.shipped_metrics)
         self.compare.digitChosen.connect(self.canvas.set_image)
+        self.inside = InsideView()
+        self.panel.bars.digitClicked.connect(self.inside.set_digit)
         self.training = TrainingPanel(self.settings)
         self.training.weightsChanged.connect(self.reload_iteration)
         self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
@@ -92,6 +95,7 @@ class MainWindow(QMainWindow):
         self.training.dataDirChanged.connect(self.compare.set_data_dir)
         self.tabs = QTabWidget()
         self.tabs.addTab(recognise, "Recognise")
+        self.tabs.addTab(self.inside, "Inside")
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.training, "Train")
         self.tabs.currentChanged.connect(self._show_compare_if_visible)
@@ -222,6 +226,7 @@ class MainWindow(QMainWindow):
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
         self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable)
+        self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown
         self._show_compare_if_visible()
         self.predicted.emit()
 

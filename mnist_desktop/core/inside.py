@@ -8,18 +8,22 @@ BatchNorm when there is one), whatever the module order.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from trainer.augment import normalize
+from trainer.errors import MnistDesktopError
 from trainer.iterations import get_iteration
 
-from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target
+from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target, diverging_rgb
 
 FRAME = 28  # the models' input side
+PNG_SCALE = 8  # saved maps are scaled up by this, pixel for pixel, so they can be looked at
 # A perceptually ordered dark-to-bright ramp (anchors of matplotlib's "inferno"); feature maps are >= 0.
 SEQUENTIAL_ANCHORS = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], np.float32)
 
@@ -136,3 +140,48 @@ def explain_top(model: nn.Sequential, image: np.ndarray) -> Attribution:
     with torch.inference_mode():
         digit = int(scores(torch.from_numpy(image).view(1, 1, FRAME, FRAME)).argmax())
     return ATTRIBUTION_METHOD(scores).attribute(image, Target(digit))
+
+
+class ExplanationWriteError(MnistDesktopError):
+    """The folder for the maps cannot be written."""
+
+
+def tiled(maps: np.ndarray, columns: int = 8, gap: int = 1) -> np.ndarray:
+    """[channels, h, w] -> one [rows * (h + gap) - gap, columns * (w + gap) - gap] image, NaN in the gaps."""
+    channels, h, w = maps.shape
+    columns = min(columns, channels)
+    rows = -(-channels // columns)
+    mosaic = np.full((rows * (h + gap) - gap, columns * (w + gap) - gap), np.nan, np.float32)
+    for c, single in enumerate(maps):
+        top, left = c // columns * (h + gap), c % columns * (w + gap)
+        mosaic[top:top + h, left:left + w] = single
+    return mosaic
+
+
+def save_explanation(explanation: Explanation, folder: str | os.PathLike, stem: str,
+                     scale: int = PNG_SCALE) -> list[Path]:
+    """Write ``<stem>-iteration<N>-<what>.png`` into ``folder``: why-<d> (the attribution map for the digit),
+    why-<d>-not-<r> (the contrast with the runner-up), conv<k> (each layer's maps on its shared scale)."""
+    from PIL import Image
+
+    n = explanation.inside.iteration
+    image = explanation.inside.image
+    pictures = {f"why-{a.target.digit}" + (f"-not-{a.target.rival}" if a.target.rival is not None else ""):
+                diverging_rgb(a.map, a.limit, image) for a in (explanation.why, explanation.why_not)}
+    for layer in explanation.inside.layers:
+        mosaic = tiled(layer.maps)
+        rgb = sequential_rgb(np.nan_to_num(mosaic), layer.peak)
+        rgb[np.isnan(mosaic)] = 255  # white gaps between the maps
+        pictures[f"conv{layer.layer.number}"] = rgb
+    folder = Path(folder)
+    written = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for what, rgb in pictures.items():
+            path = folder / f"{stem}-iteration{n}-{what}.png"
+            Image.fromarray(rgb).resize((rgb.shape[1] * scale, rgb.shape[0] * scale), Image.Resampling.NEAREST).save(path)
+            written.append(path)
+    except OSError as e:
+        raise ExplanationWriteError(f"Cannot write the maps into {folder} ({e.strerror}). "
+                                    "Choose a folder you can write to.") from e
+    return written

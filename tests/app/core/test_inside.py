@@ -79,3 +79,24 @@ def test_sequential_colours_run_dark_to_bright():
     assert rgb.shape == (4, 3) and rgb.dtype == np.uint8
     assert rgb[0].sum() < rgb[1].sum() < rgb[2].sum()
     assert (rgb[2] == rgb[3]).all()  # clipped at the peak
+
+
+def test_the_maps_are_saved_as_pngs_named_by_file_iteration_and_what(seven, tmp_path):
+    from PIL import Image
+
+    from mnist_desktop.core.inside import PNG_SCALE, ExplanationWriteError, save_explanation
+
+    image, label = seven
+    result = explain(fused_for_inference(load_model(5)), 5, image)
+    rival = result.why_not.target.rival
+    written = save_explanation(result, tmp_path / "maps", "seven")
+    names = sorted(p.name for p in written)
+    assert names == sorted([f"seven-iteration5-why-{label}.png", f"seven-iteration5-why-{label}-not-{rival}.png"]
+                           + [f"seven-iteration5-conv{k}.png" for k in range(1, 6)])
+    why = np.asarray(Image.open(tmp_path / "maps" / f"seven-iteration5-why-{label}.png"))
+    assert why.shape == (28 * PNG_SCALE, 28 * PNG_SCALE, 3)
+    conv1 = Image.open(tmp_path / "maps" / "seven-iteration5-conv1.png")
+    assert conv1.size == ((8 * 29 - 1) * PNG_SCALE, 28 * PNG_SCALE)  # 8 maps of 28×28 in a row, 1-pixel gaps
+    (tmp_path / "a file").write_text("")
+    with pytest.raises(ExplanationWriteError, match="Choose a folder you can write to"):
+        save_explanation(result, tmp_path / "a file", "seven")

@@ -210,7 +210,7 @@ def inference_latencies() -> dict:
     import torch
 
     from trainer.augment import normalize
-    from trainer.bench import latency_ms
+    from trainer.timing import latency_ms
 
     from .core.predictor import Predictor
     from .core.preprocess import to_mnist

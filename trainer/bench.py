@@ -11,9 +11,9 @@ import os
 import platform
 import sys
 import time
+from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -71,17 +71,25 @@ def reference_throughput(data_dir: str | None, batches: int) -> float:
     return seen / (time.perf_counter() - start)
 
 
-@torch.inference_mode()
-def latency_ms(fn, repeats: int = 1000) -> tuple[float, float]:
-    """Median and 95th percentile of one call of ``fn``, in ms, after a warm-up (both benchmarks' timer)."""
-    for _ in range(20):
-        fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return float(np.median(times)), float(np.percentile(times, 95))
+def _throughput_in_child(data_dir: str | None, batches: int, threads: int, results) -> None:
+    torch.set_num_threads(threads)
+    results.put(project_throughput(data_dir, "cpu", batches))
+
+
+def parallel_throughput(data_dir: str | None, batches: int, jobs: int) -> float:
+    """Images/s of ``jobs`` processes training at once with cpu_count // jobs threads each, as
+    ``mnist-train study --jobs`` runs its pairs (each process started fresh, like the study's)."""
+    context = get_context("spawn")
+    results = context.Queue()
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    workers = [context.Process(target=_throughput_in_child, args=(data_dir, batches, threads, results))
+               for _ in range(jobs)]
+    for worker in workers:
+        worker.start()
+    total = sum(results.get() for _ in workers)
+    for worker in workers:
+        worker.join()
+    return total
 
 
 def run_benchmarks(data_dir: str | None, json_path: Path, seconds: float = 20.0,
@@ -102,6 +110,14 @@ def run_benchmarks(data_dir: str | None, json_path: Path, seconds: float = 20.0,
         results["speedup_cpu"] = results["train_cpu_images_per_s"] / results["reference_images_per_s"]
         print(f"study's pipeline (reference): {results['reference_images_per_s']:>6,.0f} images/s")
         print(f"ratio, project / reference : {results['speedup_cpu']:>9.2f}x")
+    jobs = os.cpu_count() or 1
+    if jobs > 1:  # what --jobs of mnist-train study defaults to, and why
+        one = parallel_throughput(data_dir, batches, 1)
+        many = parallel_throughput(data_dir, batches, jobs)
+        results["study_jobs"] = {"one_process_images_per_s": one, f"{jobs}_processes_images_per_s": many,
+                                 "ratio": many / one}
+        print(f"study pairs, 1 process x {jobs} threads: {one:>7,.0f} images/s; {jobs} processes x 1 thread: "
+              f"{many:,.0f} images/s; ratio {many / one:.2f}x")
     json_path.write_text(json.dumps(results, indent=1) + "\n")
     print(f"wrote {json_path}")
     return results

@@ -5,7 +5,6 @@ weights. A file that cannot be used leaves that iteration unavailable with the r
 """
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +16,9 @@ from trainer.augment import normalize
 from trainer.checkpoint import model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
 from trainer.iterations import ITERATIONS
-from trainer.paths import shipped_weights_dir
+from trainer.paths import shipped_weights_dir, shipped_weights_path
 from trainer.runs import RunStore
+from trainer.timing import latency_ms
 
 
 @dataclass
@@ -58,7 +58,7 @@ class Predictor:
     def load(self, iteration: int) -> Slot:
         """(Re)load the weights ``iteration`` should use now."""
         active = self.store.active_path(iteration)
-        path = active or self.weights_dir / f"iteration{iteration}.pt"
+        path = active or shipped_weights_path(iteration, self.weights_dir)
         slot = Slot(iteration, path, retrained=active is not None)
         try:
             checkpoint = read_checkpoint(path)
@@ -83,16 +83,9 @@ class Predictor:
         x = normalize(torch.from_numpy(image).view(1, 1, 28, 28))
         return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in self.available(iterations)}
 
-    @torch.inference_mode()
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""
         x = torch.zeros(1, 1, 28, 28)
         for i in self.available(iterations):
             model = self.slots[i].model
-            model(x)  # warm-up
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                model(x)
-                times.append(time.perf_counter() - start)
-            self.slots[i].latency_ms = float(np.median(times) * 1000)
+            self.slots[i].latency_ms = latency_ms(lambda: model(x), repeats, warmup=1)[0]

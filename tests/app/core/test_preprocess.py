@@ -1,4 +1,5 @@
 import csv
+import os
 
 import numpy as np
 import pytest
@@ -80,3 +81,102 @@ def test_hand_drawn_digits_are_recognised(hwd_dir):
         predicted = load_model(5)(normalize(torch.from_numpy(images))).argmax(1)
     accuracy = (predicted == labels).float().mean().item() * 100
     assert len(rows) == 1000 and accuracy >= 99.5
+
+
+# --- input validation: bad images generated here, one row each -------------------------------------------
+def png_claiming(tmp_path, width: int, height: int):
+    """A tiny PNG whose header claims ``width`` x ``height``: what a decompression bomb looks like before decoding."""
+    import struct
+    import zlib
+
+    path = tmp_path / f"claims-{width}x{height}.png"
+    Image.new("L", (8, 8)).save(path)
+    data = bytearray(path.read_bytes())
+    data[16:24] = struct.pack(">II", width, height)  # IHDR's width and height
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))  # IHDR's checksum
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("width, height", [(12_000, 12_000), (10_000, 10_000), (20_000, 20_000), (40_001, 1_000)])
+def test_images_above_40_megapixels_are_refused_before_decoding(tmp_path, width, height, recwarn):
+    """12000x12000 is ours to refuse; 10000x10000 makes Pillow warn and 20000x20000 makes it raise."""
+    with pytest.raises(ImageError, match="is too large.*up to 40 megapixels are read"):
+        load_image(png_claiming(tmp_path, width, height))
+    assert not [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_pipes_and_folders_are_never_opened(tmp_path):
+    os.mkfifo(tmp_path / "digit.png")  # opening it would block until a writer came
+    for path in (tmp_path / "digit.png", tmp_path):
+        with pytest.raises(ImageError, match="is not a regular file"):
+            load_image(path)
+    with pytest.raises(ImageError, match="cannot be opened"):
+        load_image(tmp_path / "absent.png")
+
+
+def test_a_truncated_image_is_a_clear_error(tmp_path):
+    path = tmp_path / "digit.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 200), dtype=np.uint8)).save(path)
+    path.write_bytes(path.read_bytes()[:2000])
+    with pytest.raises(ImageError, match="cannot be read as an image"):
+        load_image(path)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    """An upright 1 (80 tall, 40 wide) stored sideways with EXIF orientation 6, as phones save it."""
+    upright = 255 - canvas_with((10, 16, 70, 24), size=(80, 40))
+    stored = Image.fromarray(upright).rotate(90, expand=True)  # 40 tall, 80 wide on disk
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    stored.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    gray = load_image(tmp_path / "photo.jpg")
+    assert gray.shape == (80, 40)
+    rows, cols = np.nonzero(gray > 128)
+    assert rows.max() - rows.min() > 3 * (cols.max() - cols.min())  # the stroke stands upright
+
+
+BAR = canvas_with((40, 100, 240, 150))
+
+# Inputs to_mnist converts: each gives the same digit as the uint8 image.
+SAME_AS_UINT8 = {
+    "bool": BAR > 0,
+    "float 0-1": BAR / 255.0,
+    "float32 0-1": (BAR / 255).astype(np.float32),
+    "int64 0-255": BAR.astype(np.int64),
+    "uint16 0-255": BAR.astype(np.uint16),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SAME_AS_UINT8))
+def test_to_mnist_converts_other_grey_types(case):
+    assert np.array_equal(to_mnist(SAME_AS_UINT8[case]), to_mnist(BAR))
+
+
+# Inputs to_mnist refuses: each with one sentence.
+NOT_GREY_IMAGES = {
+    "a list": (BAR.tolist(), "must be a NumPy array, not a list"),
+    "None": (None, "must be a NumPy array, not a NoneType"),
+    "RGB": (np.stack([BAR] * 3, axis=-1), r"two dimensions \(rows, columns\), not the shape \(280, 280, 3\)"),
+    "1-D": (BAR.ravel(), "two dimensions"),
+    "NaN": (np.where(BAR > 0, np.nan, 0.0), "NaN or infinite"),
+    "inf": (np.where(BAR > 0, np.inf, 0.0), "NaN or infinite"),
+    "float 0-255": (BAR.astype(np.float64), "within 0-1, not 0-255"),
+    "negative int": (BAR.astype(np.int32) - 1, "within 0-255, not -1-254"),
+    "int above 255": (BAR.astype(np.int32) * 2, "within 0-255"),
+    "object": (BAR.astype(object), "Pixels of type object are not grey levels"),
+    "complex": (BAR.astype(np.complex64), "Pixels of type complex64"),
+    "text": (BAR.astype(str), "are not grey levels"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_GREY_IMAGES))
+def test_to_mnist_refuses_what_is_not_a_grey_image(case):
+    image, message = NOT_GREY_IMAGES[case]
+    with pytest.raises(ImageError, match=message):
+        to_mnist(image)
+
+
+def test_an_empty_image_holds_no_digit():
+    assert to_mnist(np.zeros((0, 0), np.float32)) is None

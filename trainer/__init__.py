@@ -6,9 +6,9 @@ paints its window before paying for ``import torch`` (about 1 s).
 from importlib import import_module
 
 _HOMES = {
-    "checkpoint": ["load_model", "read_checkpoint", "save_checkpoint"],
+    "checkpoint": ["CheckpointInfo", "load_model", "read_checkpoint", "save_checkpoint"],
     "data": ["load_mnist"],
-    "errors": ["CheckpointError", "DataNotFoundError", "MnistDesktopError", "TrainingDivergedError"],
+    "errors": ["CheckpointError", "ConfigError", "DataNotFoundError", "MnistDesktopError", "TrainingDivergedError"],
     "evaluation": ["Evaluation", "evaluate"],
     "iterations": ["ITERATIONS", "build_model", "count_parameters", "get_iteration"],
     "training": ["BatchProgress", "EpochEnd", "Finished", "Stopped", "TrainConfig", "train"],

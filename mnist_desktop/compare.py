@@ -30,6 +30,20 @@ DISAGREE_STYLE = "QFrame#result { border: 2px solid #d35400; border-radius: 6px;
 AGREE_STYLE = "QFrame#result { border: 1px solid palette(mid); border-radius: 6px; }"
 
 
+def fill_confusion(table: QTableWidget, confusion: list[list[int]]) -> None:
+    """A 10x10 confusion matrix into ``table``: the diagonal blue, mistakes orange by how many."""
+    peak = max(max(row[c] for c in range(10) if c != r) for r, row in enumerate(confusion)) or 1
+    for r, row in enumerate(confusion):
+        for c, count in enumerate(row):
+            item = QTableWidgetItem(str(count))
+            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            if r == c:
+                item.setBackground(QBrush(QColor(46, 134, 193, 90)))
+            elif count:
+                item.setBackground(QBrush(QColor(211, 84, 0, int(40 + 200 * count / peak))))
+            table.setItem(r, c, item)
+
+
 class MiniResult(QFrame):
     def __init__(self, number: int, parent: QWidget | None = None):
         super().__init__(parent)
@@ -268,16 +282,7 @@ class CompareView(QWidget):
         self.mistakes_status.setText(
             f"{evaluation.accuracy:.2f}% of the 10k test images right; {len(wrong)} wrong"
             + (f" (the first {GALLERY_LIMIT} shown)" if len(wrong) > GALLERY_LIMIT else "") + ".")
-        peak = max(max(row[c] for c in range(10) if c != r) for r, row in enumerate(evaluation.confusion)) or 1
-        for r, row in enumerate(evaluation.confusion):
-            for c, count in enumerate(row):
-                item = QTableWidgetItem(str(count))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                if r == c:
-                    item.setBackground(QBrush(QColor(46, 134, 193, 90)))
-                elif count:
-                    item.setBackground(QBrush(QColor(211, 84, 0, int(40 + 200 * count / peak))))
-                self.confusion.setItem(r, c, item)
+        fill_confusion(self.confusion, evaluation.confusion)
         for index in wrong[:GALLERY_LIMIT]:
             image = self._test_images[index].numpy()
             item = QListWidgetItem(QIcon(mnist_pixmap(image / 255.0, 56)), "")

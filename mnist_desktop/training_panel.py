@@ -22,6 +22,17 @@ if TYPE_CHECKING:
     from trainer.training import TrainConfig
 
 
+def ask_to_use(parent: QWidget, title: str, text: str, use_label: str) -> bool:
+    """A new run is saved: use it, or keep the model in use (the default)?"""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    box.setInformativeText("The new run is saved as a past run either way; you can use it later.")
+    keep = box.addButton("Keep the current model", QMessageBox.ButtonRole.RejectRole)
+    use = box.addButton(use_label, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is use
+
+
 class TrainingPanel(QWidget):
     weightsChanged = Signal(int)  # an iteration now uses other weights
     runFinished = Signal(str)  # the saved run's path
@@ -162,6 +173,7 @@ class TrainingPanel(QWidget):
         self.stop_button.setEnabled(busy)
         if busy:
             self.form.show_problem("")
+            self.monitor.reset_progress()
 
     def _on_refused(self, message: str) -> None:
         self.form.show_problem(message)
@@ -188,15 +200,8 @@ class TrainingPanel(QWidget):
 
     def ask_use_worse(self, iteration: int, new: float, current: float) -> bool:
         """The new run is worse than the model in use: keep that one (the default) or use the new one?"""
-        box = QMessageBox(QMessageBox.Icon.Question, "Use the new model?",
-                          f"The new run of iteration {iteration} reached {new:.2f}% test accuracy, below the "
-                          f"{current:.2f}% of the model in use.", parent=self)
-        box.setInformativeText("The new run is saved as a past run either way; you can use it later.")
-        keep = box.addButton("Keep the current model", QMessageBox.ButtonRole.RejectRole)
-        use = box.addButton("Use the new one", QMessageBox.ButtonRole.AcceptRole)
-        box.setDefaultButton(keep)
-        box.exec()
-        return box.clickedButton() is use
+        return ask_to_use(self, "Use the new model?", f"The new run of iteration {iteration} reached {new:.2f}% "
+                          f"test accuracy, below the {current:.2f}% of the model in use.", "Use the new one")
 
     # --- MNIST -----------------------------------------------------------------------------------
     def _ask_folder(self) -> str:

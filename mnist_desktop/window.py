@@ -21,6 +21,7 @@ from trainer.report import read_metrics
 
 from .canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
 from .compare import CompareView
+from .drawings_view import DrawingsView, digit_of_key
 from .core.preprocess import load_image, to_mnist
 from .core.settings import SettingsReader
 from .inside_view import InsideView
@@ -98,6 +99,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.inside, "Inside")
         self.tabs.addTab(self.compare, "Compare")
         self.tabs.addTab(self.training, "Train")
+        self.drawings = DrawingsView(self.training)
+        self.tabs.addTab(self.drawings, "Your drawings")
+        self.compare.tabs.addTab(self.drawings.scores, "Your drawings")
+        self.drawings.trainingStarted.connect(lambda: self.tabs.setCurrentWidget(self.training))
+        self.panel.bars.digitClicked.connect(self.label_drawing)
+        self.iterationReloaded.connect(lambda _: self.drawings.refresh())
         self.tabs.currentChanged.connect(self._show_compare_if_visible)
 
         splitter = QSplitter()
@@ -204,6 +211,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("iteration", number)
         if not self.training.running:
             self.training.iteration.set_number(number)  # Train starts from the iteration in view
+        self.drawings.set_iteration(number)
         self.update_card()
         self.show_prediction()
 
@@ -235,6 +243,20 @@ class MainWindow(QMainWindow):
         if self.tabs.currentWidget() is self.compare:
             self.compare.show_results(self.image, self.probabilities)
 
+    def label_drawing(self, digit: int) -> None:
+        """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings."""
+        try:
+            self.statusBar().showMessage(self.drawings.keep(self.canvas.drawing, self.image, self.probabilities, digit))
+        except MnistDesktopError as e:
+            self.show_error(str(e))
+
+    def keyPressEvent(self, event) -> None:
+        digit = digit_of_key(event)  # a digit no focused widget took (the canvas passes keys on): a label
+        if digit is None:
+            super().keyPressEvent(event)
+        else:
+            self.label_drawing(digit)
+
     # --- models ----------------------------------------------------------------------------------
     def start_loading_models(self) -> None:
         run_in_background(load_predictor, self._on_predictor, self.show_error, self)
@@ -247,6 +269,7 @@ class MainWindow(QMainWindow):
         self.training.refresh_runs()
         self.training.prepare()
         self.compare.set_predictor(predictor)
+        self.drawings.set_predictor(predictor)
         self.update_card()
         self.predict()
         # Timing the models (~70 ms) waits until the first prediction is possible.

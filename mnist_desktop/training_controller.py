@@ -352,8 +352,7 @@ class TrainingController(QObject):
         if use:
             self.store.activate(iteration, path)
             self.weightsChanged.emit(iteration)
-        in_use = ("now in use" if use else
-                  f"kept as a past run; iteration {iteration} still uses the model in use ({current:.2f}%)")
+        in_use = "now in use" if use else f"kept as a past run; the better model ({current:.2f}%) stays in use"
         self.refresh_runs()
         if stopped:
             epochs = checkpoint["epochs"]
@@ -410,7 +409,7 @@ class TrainingController(QObject):
         self._queue = []
         self.status.emit(f"Study finished: results in {output}.")
         self.logged.emit(f"study finished; results in {output}")
-        self.announce.emit("The study finished: see Compare.")
+        self.announce.emit(f"The study finished: its results are in Compare and in {output}.")
         self._set_busy(False)
         self.studyFinished.emit(results)
 

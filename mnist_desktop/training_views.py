@@ -184,6 +184,7 @@ class RunMonitor(QWidget):
         layout.addWidget(self.overall_progress)
         layout.addWidget(self.status)
         layout.addWidget(self.tabs, 1)
+        self.reset_progress()  # "run 0%" rather than an empty bar before the first run
 
         self._smoothed = RunningAverage()
         self._pending_loss: list[QPointF] = []
@@ -194,11 +195,14 @@ class RunMonitor(QWidget):
         for chart in self.charts:
             chart.new_run(config.recipe().epochs)
         self.run_progress.setValue(0)
-        self.run_progress.setFormat(f"{label} %p%" if label else "run %p%")
-        if not label:  # a study's overall bar goes on across its runs
-            self.overall_progress.setValue(0)
+        self.run_progress.setFormat(f"{label}: %p%" if label else "run %p%")
         self._smoothed = RunningAverage()
         self._chart_timer.start()
+
+    def reset_progress(self) -> None:
+        """A run or a study starts: both bars from zero (a study's overall bar then goes on across its runs)."""
+        self.run_progress.setValue(0)
+        self.overall_progress.setValue(0)
 
     def show_batch(self, event) -> None:
         self._pending_loss.append(QPointF(epoch_position(event.epoch, event.batch, event.batches),

@@ -90,6 +90,10 @@ class DrawingsScores(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # all seven in view, no scrolling
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height()
+                                  + len(ITERATIONS) * rows.defaultSectionSize() + 2 * self.table.frameWidth())
         self.confusion_title = QLabel("")
         self.confusion = QTableWidget(10, 10)
         self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -193,6 +197,7 @@ class DrawingsView(QWidget):
             grid.addWidget(row, digit, 1)
         rows = QWidget()
         rows.setLayout(grid)
+        grid.setRowStretch(10, 1)  # the rows in use stay at the top
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(rows)
         layout = QVBoxLayout(self)
@@ -265,8 +270,9 @@ class DrawingsView(QWidget):
             item.setToolTip(f"labelled {drawing.label} on {drawing.created[:16].replace('T', ' ')}; iteration "
                             f"{self.iteration} says {answer if answer is not None else 'nothing yet'}")
             self.rows[drawing.label].addItem(item)
-        for digit, title in self.row_titles.items():
-            title.setToolTip(f"{self.rows[digit].count()} drawing(s) labelled {digit}")
+        for digit, title in self.row_titles.items():  # only the digits you have drawn take room
+            title.setVisible(self.rows[digit].count() > 0)
+            self.rows[digit].setVisible(self.rows[digit].count() > 0)
         result = self.evaluations.get(self.iteration)
         count = len(self.drawings)
         self.summary.setText(

@@ -9,6 +9,7 @@ from .iterations import ITERATIONS
 from .paths import shipped_weights_dir
 
 TABLE_START, TABLE_END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
+PAIRWISE_START, PAIRWISE_END = "<!-- pairwise-table:start -->", "<!-- pairwise-table:end -->"
 
 
 def read_metrics(weights_dir: Path | None = None) -> dict[int, dict]:
@@ -20,17 +21,69 @@ def read_metrics(weights_dir: Path | None = None) -> dict[int, dict]:
         return {}
 
 
-def accuracy_table(metrics: dict[int, dict]) -> str:
+def read_study(weights_dir: Path | None = None) -> dict:
+    """``weights/study.json`` (written by ``mnist-train study``); empty if absent or unreadable."""
+    try:
+        study = json.loads(((weights_dir or shipped_weights_dir()) / "study.json").read_text())
+        return study if isinstance(study, dict) and isinstance(study.get("iterations"), dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def mean_and_spread(entry: dict) -> str:
+    """'99.37 ± 0.04%' (mean ± sample std over the seeds), or just the mean for a single seed."""
+    spread = f" ± {entry['std']:.2f}" if entry.get("std") is not None else ""
+    return f"{entry['mean']:.2f}{spread}%"
+
+
+def accuracy_table(metrics: dict[int, dict], study: dict) -> str:
+    seeds = {len(entry["seeds"]) for entry in study.get("iterations", {}).values()}
+    seeds_text = "/".join(map(str, sorted(seeds))) or "no"
     lines = [
-        "| iteration | what it tried | parameters | epochs | study's figure (60k *training* images) "
-        "| measured test accuracy (10k test images) | test loss |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| iteration | what it tried | parameters | epochs "
+        f"| **test accuracy, mean ± std over {seeds_text} seeds** (95% interval) "
+        "| shipped weights (seed 0) | study's figure (60k augmented *training* images) "
+        "| the study's way, reproduced (mean over the seeds) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for number, it in ITERATIONS.items():
-        m = metrics[number]
-        lines.append(f"| {number} | {it.summary} | {it.params:,} | {it.recipe.epochs} | {it.study_accuracy:g}% "
-                     f"| **{m['test_accuracy']:.2f}%** | {m['test_loss']:.4f} |")
+        entry = study.get("iterations", {}).get(str(number))
+        if entry:
+            interval = f" ({entry['ci95'][0]:.2f}–{entry['ci95'][1]:.2f})" if entry.get("ci95") else ""
+            measured, reproduced = f"**{mean_and_spread(entry)}**{interval}", f"{entry['train_set_mean']:.2f}%"
+        else:
+            measured = reproduced = "not run"
+        lines.append(f"| {number} | {it.summary} | {it.params:,} | {it.recipe.epochs} | {measured} "
+                     f"| {metrics[number]['test_accuracy']:.2f}% | {it.study_accuracy:g}% | {reproduced} |")
     return "\n".join(lines)
+
+
+def pairwise_table(study: dict) -> str:
+    """Row a, column b: mean(b) - mean(a) in points; bold where it exceeds the seed-to-seed noise."""
+    cells = {tuple(row["iterations"]): row for row in study.get("pairwise", [])}
+    numbers = sorted({n for pair in cells for n in pair})
+    if not numbers:
+        return "No study with two or more seeds per iteration has been run (`mnist-train study`)."
+    lines = ["| | " + " | ".join(f"vs {b}" for b in numbers[1:]) + " |",
+             "| --- |" + " ---: |" * (len(numbers) - 1)]
+    for a in numbers[:-1]:
+        row = []
+        for b in numbers[1:]:
+            cell = cells.get((a, b))
+            if cell is None:
+                row.append("")
+                continue
+            text = f"{cell['difference']:+.2f} (p {cell['p_holm']:.2g})"
+            row.append(f"**{text}**" if cell["exceeds_noise"] else text)
+        lines.append(f"| {a} | " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def replace_between(text: str, start: str, end: str, content: str, where: Path) -> str:
+    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
+    if not pattern.search(text):
+        raise ValueError(f"{where} has no {start} ... {end} markers")
+    return pattern.sub(lambda _: f"{start}\n{content}\n{end}", text)
 
 
 def write_report(data_dir: str | None, readme: Path, weights_dir: Path | None = None) -> list[str]:
@@ -58,11 +111,9 @@ def write_report(data_dir: str | None, readme: Path, weights_dir: Path | None = 
     payload = {"evaluated_on": "MNIST 10k test set", "command": "mnist-train report",
                "torch_version": str(torch.__version__), "iterations": metrics}
     (weights_dir / "metrics.json").write_text(json.dumps(payload, indent=1) + "\n")
-    text = readme.read_text()
-    table = accuracy_table({int(k): v for k, v in metrics.items()})
-    pattern = re.compile(re.escape(TABLE_START) + ".*?" + re.escape(TABLE_END), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{readme} has no {TABLE_START} ... {TABLE_END} markers for the table")
-    readme.write_text(pattern.sub(lambda _: f"{TABLE_START}\n{table}\n{TABLE_END}", text))
-    lines.append(f"wrote {weights_dir / 'metrics.json'} and the table in {readme}")
+    study = read_study(weights_dir)
+    text = replace_between(readme.read_text(), TABLE_START, TABLE_END,
+                           accuracy_table({int(k): v for k, v in metrics.items()}, study), readme)
+    readme.write_text(replace_between(text, PAIRWISE_START, PAIRWISE_END, pairwise_table(study), readme))
+    lines.append(f"wrote {weights_dir / 'metrics.json'} and the tables in {readme}")
     return lines

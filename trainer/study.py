@@ -54,6 +54,10 @@ class StudyPlan:
     data_dir: str | None = None
     train_limit: int | None = None  # only the first N training images (tests and quick looks)
 
+    def __post_init__(self) -> None:
+        for iteration, seed in self.pairs():  # TrainConfig checks each setting, with one sentence for a bad one
+            pair_config(self, iteration, seed)
+
     def pairs(self) -> list[tuple[int, int]]:
         """Seed by seed, so a study cut short still has every iteration."""
         return [(iteration, seed) for seed in self.seeds for iteration in self.iterations]

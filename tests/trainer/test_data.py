@@ -1,4 +1,5 @@
 import gzip
+import os
 import shutil
 import struct
 import tracemalloc
@@ -205,3 +206,15 @@ def test_corrupt_file_is_reported(tmp_path, mnist_dir, monkeypatch):
     damaged.write_bytes(damaged.read_bytes()[:100_000])
     with pytest.raises(DataNotFoundError, match="damaged"):
         load_mnist("test", tmp_path, download=False)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_pipe_named_like_an_mnist_file_is_never_opened(tmp_path, mnist_dir, monkeypatch):
+    """Opening a FIFO for reading blocks until a writer comes: this test would hang if it were opened."""
+    monkeypatch.delenv(ENV_VAR, raising=False)
+    for real in ALL_FILES:
+        shutil.copy(mnist_dir / real, tmp_path / real)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
+    os.mkfifo(tmp_path / "t10k-images-idx3-ubyte.gz")
+    with pytest.raises(DataNotFoundError, match="MNIST was not found"):
+        load_mnist("test", tmp_path)

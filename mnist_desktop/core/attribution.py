@@ -75,6 +75,11 @@ class Attribution:
         return float(np.abs(self.map).max(initial=0.0))
 
 
+def _with_autograd(method):
+    """Gradients on, even when the caller runs in inference mode (as the benchmarks' timer does)."""
+    return torch.inference_mode(False)(torch.enable_grad()(method))
+
+
 def _as_batch(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, FRAME, FRAME)
 
@@ -100,6 +105,7 @@ class IntegratedGradients:
         self.model = model
         self.tolerance = tolerance
 
+    @_with_autograd
     def attribute_many(self, image: np.ndarray, targets: list[Target],
                        baseline: np.ndarray | None = None) -> list[Attribution]:
         """Maps for several targets from the same path points (one forward, one backward per target)."""
@@ -110,10 +116,9 @@ class IntegratedGradients:
         def along_path(alphas: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
             """Scores [targets, points] and gradients [targets, points, 28, 28] at x0 + alpha (x - x0)."""
             path = (x0 + alphas.view(-1, 1, 1, 1) * (x - x0)).requires_grad_(True)
-            with torch.enable_grad():
-                logits = self.model(path)
-                grads = [torch.autograd.grad(logits, path, t.weights(len(alphas)), retain_graph=True)[0][:, 0]
-                         for t in targets]
+            logits = self.model(path)
+            grads = [torch.autograd.grad(logits, path, t.weights(len(alphas)), retain_graph=True)[0][:, 0]
+                     for t in targets]
             return torch.stack([t.score(logits).detach() for t in targets]), torch.stack(grads)
 
         alphas = torch.linspace(0.0, 1.0, self.START_POINTS + 1)
@@ -152,11 +157,11 @@ class GradientTimesInput:
     def __init__(self, model: nn.Module):
         self.model = model
 
+    @_with_autograd
     def attribute(self, image: np.ndarray, target: Target) -> Attribution:
         x = _as_batch(image).requires_grad_(True)
-        with torch.enable_grad():
-            score = target.score(self.model(x))
-            (grads,) = torch.autograd.grad(score.sum(), x)
+        score = target.score(self.model(x))
+        (grads,) = torch.autograd.grad(score.sum(), x)
         return Attribution(self.name, target, (x * grads)[0, 0].detach().numpy(), score.item())
 
 
@@ -173,11 +178,11 @@ class GradCam:
         after_relu = next(i for i in range(last_conv, len(layers)) if isinstance(layers[i], nn.ReLU)) + 1
         self.head, self.tail = nn.Sequential(*layers[:after_relu]), nn.Sequential(*layers[after_relu:])
 
+    @_with_autograd
     def attribute(self, image: np.ndarray, target: Target) -> Attribution:
-        with torch.enable_grad():
-            activations = self.head(normalize(_as_batch(image))).detach().requires_grad_(True)
-            score = target.score(self.tail(activations))
-            (grads,) = torch.autograd.grad(score.sum(), activations)
+        activations = self.head(normalize(_as_batch(image))).detach().requires_grad_(True)
+        score = target.score(self.tail(activations))
+        (grads,) = torch.autograd.grad(score.sum(), activations)
         cam = (grads.mean((2, 3), keepdim=True) * activations).sum(1, keepdim=True)
         cam = F.interpolate(cam, size=(FRAME, FRAME), mode="bilinear", align_corners=False)
         return Attribution(self.name, target, cam[0, 0].detach().numpy(), score.item())

@@ -5,7 +5,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
@@ -14,9 +14,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayo
 
 from trainer.errors import DataNotFoundError
 from trainer.iterations import ITERATIONS, describe_layers
+from trainer.report import mean_and_spread
 
-from .charts import iteration_color, set_epoch_ticks
 from .attribution_view import MistakeExplanation, WhereTheyLook
+from .charts import iteration_color, set_epoch_ticks
 from .iteration_picker import IterationPicker
 from .panels import ProbabilityBars, mnist_pixmap
 from .tasks import run_in_background
@@ -82,12 +83,14 @@ class CompareView(QWidget):
     evaluated = Signal()  # the confusion matrix and gallery show a finished evaluation
     dataMissing = Signal(str)  # MNIST is needed for the confusion matrix; the technical message
 
-    TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy", "Study's figure (train set)",
-                     "CPU latency / image", "Weights", "Layers"]
+    TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy, weights in use",
+                     "Test accuracy over seeds (mean ± std)", "Study's figure (train set)", "CPU latency / image",
+                     "Weights", "Layers"]
 
     def __init__(self, shipped_metrics: dict[int, dict], parent: QWidget | None = None):
         super().__init__(parent)
         self.shipped_metrics = shipped_metrics  # weights/metrics.json, by iteration
+        self.study: dict = {}  # study.json of a multi-seed study (trainer.study), once set_study() gave one
         self.predictor: Predictor | None = None
         self._evaluations: dict[tuple, object] = {}  # (iteration, weights path) -> Evaluation
         self._test_images = self._test_labels = None  # the 10k test set, once evaluated
@@ -185,8 +188,10 @@ class CompareView(QWidget):
             slot = self.predictor.slots[n]
             shipped = self.shipped_metrics.get(n, {}).get("test_accuracy")
             accuracy = slot.info.get("test_accuracy") if slot.retrained else shipped
+            seeds = self.study.get("iterations", {}).get(str(n))
             values = [str(n), f"{it.params:,}", str(it.recipe.epochs),
                       "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),
+                      f"{mean_and_spread(seeds)} ({len(seeds['seeds'])} seeds)" if seeds else "not run",
                       f"{it.study_accuracy:g}%",
                       f"{slot.latency_ms:.3f} ms" if slot.latency_ms is not None else "–",
                       "retrained" if slot.retrained else "shipped", it.layers]
@@ -198,6 +203,41 @@ class CompareView(QWidget):
                     item.setToolTip(slot.error)
                 self.table.setItem(row, col, item)
 
+    def set_study(self, study: dict) -> None:
+        """Show a multi-seed study: its mean ± std in the table, its mean curves with bands in the chart."""
+        self.study = study
+        if self.predictor is not None:
+            self.fill_table()
+            self._fill_chart()
+
+    def _study_curves(self, x_axis: QValueAxis, y_axis: QValueAxis) -> tuple[list[float], int]:
+        """Each iteration's mean test-accuracy curve over the study's seeds, with a ± 1 std band."""
+        values, epochs = [], 1
+        for n, entry in sorted(self.study.get("iterations", {}).items(), key=lambda kv: int(kv[0])):
+            mean, std = entry["curve_mean"], [s or 0.0 for s in entry["curve_std"]]
+            line, upper, lower = QLineSeries(), QLineSeries(), QLineSeries()
+            for epoch, (m, s) in enumerate(zip(mean, std), start=1):
+                line.append(epoch, m)
+                upper.append(epoch, m + s)
+                lower.append(epoch, m - s)
+                values.append(m - s)
+            band = QAreaSeries(upper, lower)
+            upper.setParent(band)  # QAreaSeries does not own its edges: without a parent Python deletes them
+            lower.setParent(band)
+            color = iteration_color(int(n))
+            band.setPen(Qt.PenStyle.NoPen)
+            band.setColor(QColor(color.red(), color.green(), color.blue(), 50))
+            line.setColor(color)
+            line.setPointsVisible(len(mean) == 1)
+            line.setName(f"{n} ({len(entry['seeds'])} seeds)")
+            for series in (band, line):
+                self.chart.addSeries(series)
+                series.attachAxis(x_axis)
+                series.attachAxis(y_axis)
+            self.chart.legend().markers(band)[0].setVisible(False)
+            epochs = max(epochs, len(mean))
+        return values, epochs
+
     def _fill_chart(self) -> None:
         self.chart.removeAllSeries()
         for axis in self.chart.axes():
@@ -207,6 +247,13 @@ class CompareView(QWidget):
         y_axis.setTitleText("test accuracy (%)")
         self.chart.addAxis(x_axis, Qt.AlignmentFlag.AlignBottom)
         self.chart.addAxis(y_axis, Qt.AlignmentFlag.AlignLeft)
+        if self.study.get("iterations"):
+            self.chart.setTitle("Test accuracy per epoch (10k test set): mean over the study's seeds, band ± 1 std")
+            values, epochs = self._study_curves(x_axis, y_axis)
+            set_epoch_ticks(x_axis, 0.5, epochs + 0.5)
+            y_axis.setRange(np.floor(min(values)), 100)
+            return
+        self.chart.setTitle("Test accuracy per epoch (10k test set), weights in use")
         values, epochs = [], 1
         for n, slot in self.predictor.slots.items():
             history = slot.info.get("history", [])

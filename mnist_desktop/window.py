@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.compare.data_dir = self.training.controller.data_dir or None
         self.compare.dataMissing.connect(self.training.controller.need_data)  # the Train panel asks for MNIST
         self.training.dataDirChanged.connect(self.compare.set_data_dir)
+        self.training.studyFinished.connect(self.compare.set_study)  # a study run from the Train tab
         self.tabs = QTabWidget()
         self.tabs.addTab(recognise, "Recognise")
         self.tabs.addTab(self.inside, "Inside")

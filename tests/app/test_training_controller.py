@@ -77,21 +77,27 @@ def test_stop_at_any_moment_saves_nothing(controller, store, qtbot, mnist_dir, m
     batches = []
     controller.batch.connect(batches.append)
     with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
-        controller.start(tiny(mnist_dir, images=1280))
+        controller.start(tiny(mnist_dir, images=256 if moment == "during the last evaluation" else 1280))
     assert nothing_saved(store)
     if moment == "before the first batch":
         assert batches == []
 
 
-def test_stop_during_the_last_evaluation_keeps_the_epoch_when_asked(controller, store, qtbot, mnist_dir):
+def test_stop_during_the_last_evaluation_keeps_the_epoch_when_asked_but_a_worse_one_is_not_used_unasked(
+        controller, store, qtbot, mnist_dir):
     controller.keep_partial = True
+    asked = []
+    controller.confirm_use_worse = lambda iteration, new, current: asked.append((iteration, new, current)) or False
     stop_when(controller.batch, controller, lambda e: e.epoch == e.epochs and e.batch == e.batches)
     changed = []
     controller.weightsChanged.connect(changed.append)
     with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
-        controller.start(tiny(mnist_dir))
+        controller.start(tiny(mnist_dir, images=256))
     runs = store.list_runs()
-    assert len(runs) == 1 and runs[0].epochs == 1 and store.active_path(5) == runs[0].path and changed == [5]
+    assert len(runs) == 1 and runs[0].epochs == 1  # kept, as a past run
+    (iteration, new, current), = asked
+    assert iteration == 5 and new == runs[0].test_accuracy < current  # 256 images against the shipped weights
+    assert store.active_path(5) is None and changed == []  # the person kept the model in use
 
 
 def test_bad_settings_are_refused_with_one_sentence(controller, store, qtbot, mnist_dir):
@@ -101,42 +107,29 @@ def test_bad_settings_are_refused_with_one_sentence(controller, store, qtbot, mn
     assert not controller.busy and store.list_runs() == []
 
 
-def test_a_worse_run_is_kept_as_a_past_run_but_not_used_unless_the_person_says_so(controller, store, qtbot,
-                                                                                   mnist_dir):
-    asked = []
-    controller.confirm_use_worse = lambda iteration, new, current: asked.append((iteration, new, current)) or False
-    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS) as finished:
-        controller.start(tiny(mnist_dir))
-    (iteration, new, current), = asked
-    assert iteration == 5 and new < current  # 512 images against the shipped weights
-    runs = store.list_runs()
-    assert len(runs) == 1 and str(runs[0].path) == finished.args[0] and store.active_path(5) is None
-
-
 def test_the_log_reads_the_recipe_in_words():
     text = describe_run(TrainConfig(5, train_limit=512))
     assert "Recipe(" not in text
     assert text.startswith("iteration 5: 20 epochs, Adam lr 0.002") and "first 512 training images" in text
 
 
-def test_the_study_queue_runs_pairs_in_order_stop_keeps_the_finished_and_a_rerun_completes(
+def test_the_study_queue_runs_pairs_in_order_and_stop_keeps_the_finished_ones(
         controller, qtbot, tmp_path, mnist_dir):
     controller.study_output = tmp_path / "study"
     controller.settings.setValue("data_dir", str(mnist_dir))
     plan = StudyPlan((1,), (0, 1), tmp_path / "study", "cpu", str(mnist_dir), 640)
     labels = []
     controller.runStarted.connect(lambda config, label: labels.append(label))
-    stop_when(controller.batch, controller, lambda e: labels == ["iteration 1, seed 0", "iteration 1, seed 1"])
+    stop_when(controller.runStarted, controller, lambda config, label: label == "iteration 1, seed 1")
     with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
         assert controller.start_study([1], 2, "cpu", 640)
     assert labels == ["iteration 1, seed 0", "iteration 1, seed 1"]
     assert plan.pair_path(1, 0).is_file() and not plan.pair_path(1, 1).exists()
     assert not (plan.output / "study.json").exists()
 
-    # Run it again: only the missing pair is trained, then the results are written and announced.
+    # With one seed, nothing is left to train: the finished pair is kept, the results written and announced.
     labels.clear()
     with qtbot.waitSignal(controller.studyFinished, timeout=RUN_TIMEOUT_MS) as finished:
-        controller.start_study([1], 2, "cpu", 640)
-    assert labels == ["iteration 1, seed 1"]
-    assert finished.args[0]["iterations"]["1"]["seeds"] == [0, 1]
+        controller.start_study([1], 1, "cpu", 640)
+    assert labels == [] and finished.args[0]["iterations"]["1"]["seeds"] == [0]
     assert (plan.output / "study.json").is_file() and not controller.busy

@@ -117,7 +117,7 @@ class ScaleLegend(QWidget):
 class AttributionMap(QWidget):
     """One attribution map: a title, the 28×28 map in a diverging colour map over the faint digit, its legend."""
 
-    def __init__(self, side: int = 168, parent: QWidget | None = None):
+    def __init__(self, side: int = 168, with_caption: bool = True, parent: QWidget | None = None):
         super().__init__(parent)
         self.side = side
         self.attribution: Attribution | None = None
@@ -130,6 +130,8 @@ class AttributionMap(QWidget):
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         self.caption.setStyleSheet("color: gray")
+        self.caption.setVisible(with_caption)  # small maps side by side share one explanation above them
+        self.setMaximumWidth(side + 8)  # long captions wrap instead of widening the row
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.title)
@@ -173,7 +175,7 @@ class WhereTheyLook(WorksWhileVisible, QWidget):
         super().__init__(parent)
         self.status = QLabel("Draw a digit to see where each iteration looks.")
         self.status.setWordWrap(True)
-        self.maps = {n: AttributionMap(side=112) for n in ITERATIONS}
+        self.maps = {n: AttributionMap(side=112, with_caption=False) for n in ITERATIONS}
         grid = QGridLayout()
         for i, (n, view) in enumerate(self.maps.items()):
             grid.addWidget(view, i // 4, i % 4)
@@ -221,7 +223,7 @@ class MistakeExplanation(QWidget):
         super().__init__(parent)
         self.status = QLabel("Select a wrong digit to see why the model chose it.")
         self.status.setWordWrap(True)
-        self.true_map, self.predicted_map = AttributionMap(side=112), AttributionMap(side=112)
+        self.true_map, self.predicted_map = (AttributionMap(side=112, with_caption=False) for _ in range(2))
         row = QHBoxLayout()
         row.addWidget(self.true_map)
         row.addWidget(self.predicted_map)
@@ -238,7 +240,8 @@ class MistakeExplanation(QWidget):
 
             return ATTRIBUTION_METHOD(Scores(model)).attribute_many(image, [Target(truth), Target(predicted)])
 
-        self.status.setText(f"A {truth} the model read as {predicted}:")
+        self.status.setText(f"A {truth} the model read as {predicted}: red pixels raised the digit's score, blue "
+                            "ones lowered it (integrated gradients).")
         self._runner.request(work, lambda maps: self._show(image, maps))
 
     def _show(self, image: np.ndarray, maps: list[Attribution]) -> None:

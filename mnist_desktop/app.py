@@ -68,6 +68,7 @@ def time_training(app: QApplication, window, iteration: int) -> None:
         print(json.dumps({"gui_train_s": time.perf_counter() - started[0], "checkpoint": path}))
         app.quit()
 
+    panel.controller.confirm_use_worse = lambda *_: True  # nobody is there to answer (a throw-away folder)
     panel.ready.connect(start)
     panel.runFinished.connect(finished)
     panel.runFailed.connect(lambda message: (print(message, file=sys.stderr), app.exit(1)))

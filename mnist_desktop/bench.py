@@ -103,7 +103,7 @@ def make_window(workdir: Path):
     ready: list[bool] = []
     window.training.ready.connect(lambda: ready.append(True))
     window.start_loading_models()
-    wait_until(lambda: window.predictor is not None and ready, 60)
+    wait_until(lambda: window.predictor is not None and ready, 300)
     return window
 
 

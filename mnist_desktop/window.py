@@ -273,12 +273,16 @@ class MainWindow(QMainWindow):
         self.drawings.set_predictor(predictor)
         self.update_card()
         self.predict()
-        # Timing the models (~70 ms) waits until the first prediction is possible.
-        run_in_background(predictor.measure_latency, self._on_latency_measured, self.show_error, self)
+        # Timing the models (~70 ms) waits until the first prediction is possible, and until the trainer has
+        # loaded: torch ops on a worker thread while another imports torch._dynamo crashed the process.
+        self.training.ready.connect(self._measure_latency, Qt.ConnectionType.SingleShotConnection)
         problems = [f"iteration {i}: {s.error}" for i, s in sorted(predictor.slots.items()) if s.error]
         self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
                                      f"{len(predictor.available())} models ready. Draw a digit.")
         self.predictorReady.emit()
+
+    def _measure_latency(self) -> None:
+        run_in_background(self.predictor.measure_latency, self._on_latency_measured, self.show_error, self)
 
     def _on_latency_measured(self, _) -> None:
         self.compare.fill_table()

@@ -1,10 +1,15 @@
+import threading
+
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QThread
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from mnist_desktop.window import MainWindow
 from trainer.report import read_metrics
 from trainer.runs import RunStore
+from trainer.training import TrainConfig
 
 from .conftest import draw, loop_stroke, vertical_stroke
 
@@ -63,9 +68,11 @@ def test_comparison_view_fills_seven_results(window, qtbot):
     assert digits == ["1"] * 7
     assert "All 7 agree" in window.compare.agreement.text()
     shipped = read_metrics()[5]["test_accuracy"]  # weights/metrics.json, from mnist-train report
-    assert window.compare.table.item(4, 3).text() == f"{shipped:.2f}%"
-    assert window.compare.table.item(4, 4).text() == "99.55%"  # the study's (training-set) figure
-    qtbot.waitUntil(lambda: window.compare.table.item(4, 5).text().endswith("ms"))  # timed in the background
+    column = window.compare.TABLE_COLUMNS.index
+    assert window.compare.table.item(4, column("Test accuracy, weights in use")).text() == f"{shipped:.2f}%"
+    assert window.compare.table.item(4, column("Study's figure (train set)")).text() == "99.55%"  # training set
+    latency = column("CPU latency / image")
+    qtbot.waitUntil(lambda: window.compare.table.item(4, latency).text().endswith("ms"))  # timed in the background
     assert len(window.compare.chart.series()) == 7
 
 
@@ -164,3 +171,87 @@ def test_the_eraser_removes_ink(window, qtbot):
     assert window.image is None and window.probabilities == {}
     window.eraser_action.trigger()
     assert not window.canvas.eraser
+
+
+def test_the_compare_cards_are_updated_only_while_in_view(window, qtbot):
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert window.panel.digit.text() == "1"
+    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # hidden: untouched
+    window.tabs.setCurrentWidget(window.compare)
+    assert [r.digit.text() for r in window.compare.results.values()] == ["1"] * 7
+    window.clear_action.trigger()
+    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # in view: at once
+
+
+def test_ctrl_z_undoes_a_stroke_after_typing_a_brush_width(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    draw(qtbot, window.canvas, vertical_stroke())
+    qtbot.mouseClick(window.brush, Qt.MouseButton.LeftButton)
+    window.brush.selectAll()
+    qtbot.keyClicks(window.brush, "33")
+    qtbot.keyClick(window.brush, Qt.Key.Key_Return)
+    assert window.canvas.brush_width == 33
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.canvas.drawing.strokes == ()
+
+
+def test_the_wheel_changes_the_brush_only_once_it_has_the_focus(window, qtbot):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    width = window.brush.value()
+
+    def wheel_up() -> None:
+        pos = QPointF(window.brush.rect().center())
+        QApplication.sendEvent(window.brush, QWheelEvent(
+            pos, window.brush.mapToGlobal(pos), QPoint(0, 0), QPoint(0, 120), Qt.MouseButton.NoButton,
+            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False))
+
+    wheel_up()
+    assert window.brush.value() == width and not window.brush.hasFocus()
+    window.brush.setFocus()
+    wheel_up()
+    assert window.brush.value() == width + 1
+
+
+def test_drawing_works_while_a_run_trains(window, qtbot, mnist_dir):
+    with qtbot.waitSignal(window.training.controller.batch, timeout=30_000):
+        window.training.start(TrainConfig(5, epochs=1, data_dir=str(mnist_dir), device="cpu"))
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert window.training.running  # the stroke was drawn during the run
+    assert len(window.canvas.drawing.strokes[0].points) == len(vertical_stroke()) and top_digit(window) == 1
+    with qtbot.waitSignal(window.training.runStopped, timeout=30_000):
+        window.training.stop()
+
+
+def test_closing_during_a_run_stops_it_and_joins_the_thread(window, qtbot, mnist_dir):
+    with qtbot.waitSignal(window.training.controller.batch, timeout=30_000):
+        window.training.start(TrainConfig(5, epochs=1, data_dir=str(mnist_dir), device="cpu"))
+    window.confirm_stop_training = lambda: True  # the person answers Yes
+    assert window.close()
+    threads = window.findChildren(QThread)
+    assert threads and all(t.isFinished() for t in threads) and not window.abandoned_threads
+    assert RunStore().list_runs() == []
+
+
+def test_closing_gives_up_on_a_thread_that_does_not_stop(window, qtbot, monkeypatch):
+    """A run stuck where it cannot see Stop (a long evaluation): closing waits a bounded time, says so, and
+    leaves the thread to the process's exit."""
+    started, release = threading.Event(), threading.Event()
+
+    def stuck(config, should_stop):
+        started.set()
+        release.wait(60)
+        return iter(())
+
+    monkeypatch.setattr("trainer.training.train", stuck)
+    monkeypatch.setattr("mnist_desktop.window.CLOSE_WAIT_MS", 100)
+    window.training.start(TrainConfig(5, epochs=1, train_limit=64))
+    qtbot.waitUntil(started.is_set, timeout=10_000)
+    window.confirm_stop_training = lambda: True
+    assert window.close()
+    assert window.abandoned_threads
+    threads = window.findChildren(QThread)
+    assert not all(t.isFinished() for t in threads)
+    release.set()  # let it end, so the test process exits normally
+    qtbot.waitUntil(lambda: all(t.isFinished() for t in threads), timeout=10_000)

@@ -24,6 +24,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from trainer.errors import MnistDesktopError
 
+from .core.settings import SettingsReader
 from .core.training_maths import epoch_position, queue_fraction, time_left
 from .tasks import Task, run_in_background
 from .training_worker import RunRequest, TrainingThread
@@ -167,8 +168,7 @@ class TrainingController(QObject):
 
     @property
     def data_dir(self) -> str:
-        value = self.settings.value(DATA_DIR_KEY, "")
-        return value if isinstance(value, str) else ""
+        return SettingsReader(self.settings.value).text(DATA_DIR_KEY)
 
     # --- starting and stopping -------------------------------------------------------------------
     def start(self, config: TrainConfig | dict[str, Any]) -> bool:

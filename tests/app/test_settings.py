@@ -49,9 +49,11 @@ def test_a_bad_geometry_gives_the_default_size(qtbot, tmp_path, caplog, ini):
     assert window.isVisible() and window.width() > 200 and window.height() > 200
 
 
-def test_a_bad_data_folder_is_ignored(qtbot, tmp_path):
-    window = start_with(qtbot, tmp_path, "data_dir=a, b")  # INI reads this as a list of two strings
+def test_a_bad_data_folder_is_ignored(qtbot, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        window = start_with(qtbot, tmp_path, "data_dir=a, b")  # INI reads this as a list of two strings
     assert window.training.controller.data_dir == ""
+    assert "settings: ignoring data_dir" in caplog.text
 
 
 def test_good_values_are_read(qtbot, tmp_path):

@@ -1,4 +1,9 @@
 """The canvas with real mouse events: what it shows equals a render of its vectors; a move repaints little."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt
@@ -122,3 +127,40 @@ def test_the_undo_history_is_bounded(qtbot, monkeypatch):
     while c.can_undo():
         c.undo()
     assert len(c.drawing.strokes) == 2  # the three newest strokes were undone; older steps were forgotten
+
+
+HIGH_DPI_CHECK = """
+import numpy as np
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+app = QApplication([])
+from mnist_desktop.canvas import DrawingCanvas, render_drawing
+def pixels(image):
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    return np.array(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine() // 4, 4)[:, :, :3]
+c = DrawingCanvas()
+c.resize(300, 300)
+c.show()
+QTest.qWaitForWindowExposed(c)
+a = c._area()
+QTest.mousePress(c, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a.center())
+for i in range(1, 20):
+    QTest.mouseMove(c, a.center() + QPoint(4 * i, 2 * i))
+QTest.mouseRelease(c, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, a.center() + QPoint(76, 38))
+shown = c.grab(a).toImage()
+print(c.devicePixelRatioF(), shown.width(), a.width(),
+      np.array_equal(pixels(shown), pixels(render_drawing(c.drawing, 2 * a.width(), QImage.Format.Format_RGB32))))
+"""
+
+
+def test_on_a_high_dpi_screen_the_canvas_paints_device_pixels():
+    """A screen at twice the pixel density (Qt's scale factor, in a process of its own): the strokes are
+    painted at the device's resolution, and what is shown still equals the vectors."""
+    root = Path(__file__).resolve().parents[2]
+    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    out = subprocess.run([sys.executable, "-c", HIGH_DPI_CHECK], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=120)
+    dpr, shown_width, logical_width, equal = out.stdout.split()
+    assert float(dpr) == 2.0 and int(shown_width) == 2 * int(logical_width) and equal == "True"

@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from .augment import augment, normalize
+from . import calibration
 from .checkpoint import CheckpointInfo, build_checkpoint, load_model
 from .checks import Check, instance, number, optional, whole
 from .data import load_mnist
@@ -227,4 +228,5 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
         if should_stop():  # pressed during this epoch's evaluation, or while its event was handled
             yield Stopped(epoch, last_checkpoint)
             return
+    last_checkpoint[calibration.KEY] = calibration.calibrate(model, train_images, train_labels)
     yield Finished(last_checkpoint)

@@ -22,6 +22,7 @@ class Drawing:
 
     background: np.ndarray | None = None  # an opened image, uint8, ink bright on dark
     strokes: tuple[Stroke, ...] = ()
+    model_input: bool = False  # the background is already what the models see (a 28x28 test digit)
 
     @property
     def blank(self) -> bool:

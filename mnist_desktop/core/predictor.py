@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from trainer import calibration
 from trainer.augment import normalize
 from trainer.checkpoint import model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
@@ -36,6 +37,19 @@ class Slot:
     @property
     def available(self) -> bool:
         return self.model is not None
+
+    @property
+    def statistics(self) -> dict | None:
+        """What the verdict needs from this model's training digits (trainer.calibration), if its file has it."""
+        return self.info.get(calibration.KEY)
+
+
+@dataclass
+class Outputs:
+    """One model's answers for a batch of images."""
+
+    probabilities: np.ndarray  # [N, 10]
+    log_tail: np.ndarray | None  # [N] trainer.calibration.log_tail_probabilities; None without statistics
 
 
 def fused_for_inference(model: torch.nn.Sequential) -> torch.nn.Sequential:
@@ -82,6 +96,21 @@ class Predictor:
         """float32 [28, 28] in [0, 1] -> softmax probabilities [10] per available iteration."""
         x = normalize(torch.from_numpy(image).view(1, 1, 28, 28))
         return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in self.available(iterations)}
+
+    @torch.inference_mode()
+    def outputs(self, images: np.ndarray, iterations: list[int] | None = None) -> dict[int, Outputs]:
+        """float32 [N, 28, 28] in [0, 1] -> each available iteration's probabilities and, where its checkpoint
+        has the statistics, how digit-like each image looks to it."""
+        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        result = {}
+        for i in self.available(iterations):
+            slot = self.slots[i]
+            features, logits = calibration.features_and_logits(slot.model, x)
+            statistics = slot.statistics
+            log_tail = (calibration.log_tail_probabilities(features, logits, statistics).numpy()
+                        if statistics else None)
+            result[i] = Outputs(torch.softmax(logits, 1).numpy(), log_tail)
+        return result
 
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""

@@ -1,0 +1,82 @@
+"""One recognition path for the window and the command line. Qt-free.
+
+drawing or image -> the 28x28 the models see (render.py for strokes, preprocess.to_mnist for pictures, as it
+is for a test digit) -> every available iteration's forward pass, many images in one batch -> each
+iteration's probabilities -> the verdict with its reason (verdict.py), for all seven together and for each.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .drawing import Drawing
+from .predictor import Predictor
+from .preprocess import MIN_INK, grey_levels, to_mnist
+from .render import is_speck, render_as_drawn, render_strokes
+from .verdict import EMPTY, SPECK, Verdict, input_problem, judge, unfamiliar_reason
+
+
+@dataclass(frozen=True)
+class ModelInput:
+    """What the models will see, or why there is nothing to show them."""
+
+    image: np.ndarray | None  # float32 [28, 28] in [0, 1]
+    problem: str | None = None  # a reason found before the models: empty, a speck
+
+
+@dataclass(frozen=True)
+class Recognition:
+    image: np.ndarray | None  # exactly what the models saw
+    verdict: Verdict  # the seven together; digit and confidence from the headline iteration
+    probabilities: dict[int, np.ndarray] = field(default_factory=dict)  # [10] per available iteration
+    verdicts: dict[int, Verdict] = field(default_factory=dict)  # each iteration on its own
+
+
+def image_input(gray: np.ndarray) -> ModelInput:
+    """The raster path: a grey picture (ink bright on dark, any size) preprocessed like MNIST."""
+    gray = grey_levels(gray)
+    image = to_mnist(gray)
+    if image is None:
+        return ModelInput(None, EMPTY if int(gray.max(initial=0)) < MIN_INK else SPECK)
+    return ModelInput(image)
+
+
+def drawing_input(drawing: Drawing) -> ModelInput:
+    """Strokes alone are rendered as vectors with MNIST's pen; a picture (with or without strokes over it)
+    takes the raster path; a test digit alone is already what the models see."""
+    if drawing.blank:
+        return ModelInput(None, EMPTY)
+    if drawing.background is None:
+        image = render_strokes(drawing)
+        if image is None:
+            return ModelInput(None, EMPTY)
+        return ModelInput(image, SPECK if is_speck(drawing) else None)
+    if drawing.model_input and not drawing.strokes:
+        return ModelInput(drawing.background.astype(np.float32) / 255.0)
+    return image_input(render_as_drawn(drawing))
+
+
+def recognise(predictor: Predictor, inputs: list[ModelInput], headline: int) -> list[Recognition]:
+    """Every input through every available iteration in one batch; ``headline``'s answer is the digit (the
+    first available iteration's if it is unavailable)."""
+    seen = [k for k, item in enumerate(inputs) if item.image is not None]
+    outputs = predictor.outputs(np.stack([inputs[k].image for k in seen])) if seen and predictor.available() else {}
+    lead = headline if headline in outputs else next(iter(outputs), None)
+    # Without a model: the reason found so far, or no answer yet.
+    results = [Recognition(item.image, Verdict(None, item.problem, None, None)) for item in inputs]
+    for row, k in enumerate(seen if lead is not None else []):
+        item = inputs[k]
+        problem = item.problem or input_problem(item.image)
+        unfamiliar = unfamiliar_reason(item.image)
+        probabilities = {i: out.probabilities[row] for i, out in outputs.items()}
+        log_tails = {i: float(out.log_tail[row]) for i, out in outputs.items() if out.log_tail is not None}
+        verdicts = {i: judge({i: p}, {i: log_tails[i]} if i in log_tails else {}, i, problem, unfamiliar)
+                    for i, p in probabilities.items()}
+        results[k] = Recognition(item.image, judge(probabilities, log_tails, lead, problem, unfamiliar),
+                                 probabilities, verdicts)
+    return results
+
+
+def recognise_one(predictor: Predictor, item: ModelInput, headline: int) -> Recognition:
+    return recognise(predictor, [item], headline)[0]

@@ -1,0 +1,108 @@
+"""The image the models see, rendered from the drawing's vector strokes. Qt-free.
+
+MNIST's digits have strokes about as wide, relative to the digit, whatever pen wrote them: their 20-pixel
+box holds a stroke STROKE_WIDTH pixels wide (measured on the 60k training images with ``stroke_width``:
+median 2.36 px, 5-95% 1.6-3.6 px, i.e. 0.118 of the digit's longer side). Scaling a drawing's pixels to that
+box scales its brush too: a small digit drawn with a wide brush becomes a blob. So the strokes are scaled as
+lines (their centre lines fill the box) and drawn with MNIST's pen; the brush on screen stops mattering.
+
+Drawn with PIL on a canvas SUPERSAMPLE times finer, then box-averaged to 28x28: anti-aliased like MNIST.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from .drawing import Drawing, Stroke
+from .preprocess import DIGIT_BOX, FRAME
+
+STROKE_WIDTH = 2.4  # pen width in 28x28 pixels; rendered digits then measure MNIST's median 2.36 (module doc)
+SUPERSAMPLE = 4
+SPECK_EXTENT = 0.04  # centre lines shorter than this (canvas units) and than the brush: a speck or a dot
+
+
+def stroke_width(images: np.ndarray) -> np.ndarray:
+    """Mean stroke width in pixels of grey images [..., H, W] in [0, 1]: twice the ink over the length of the
+    ink's outline (a stroke of width w and length L has ink w*L and outline 2L). The outline's length is the
+    total variation, so grey anti-aliased edges count as they should (the coarea formula)."""
+    dy = np.diff(images, axis=-2, append=0)
+    dx = np.diff(images, axis=-1, append=0)
+    outline = np.sqrt(dx * dx + dy * dy).sum((-2, -1))
+    return 2 * images.sum((-2, -1)) / np.maximum(outline, 1e-6)
+
+
+def ink_strokes(drawing: Drawing) -> list[Stroke]:
+    return [s for s in drawing.strokes if not s.eraser]
+
+
+def centre_line_extent(drawing: Drawing) -> float:
+    """The longer side of the box around the ink strokes' centre lines, in canvas units (0 for no strokes)."""
+    points = np.array([p for s in ink_strokes(drawing) for p in s.points], dtype=np.float64).reshape(-1, 2)
+    return float((points.max(0) - points.min(0)).max()) if len(points) else 0.0
+
+
+def is_speck(drawing: Drawing) -> bool:
+    """A dot or a tiny scribble: its centre lines are shorter than the brush, or than SPECK_EXTENT."""
+    strokes = ink_strokes(drawing)
+    brush = float(np.median([s.width for s in strokes]))
+    return centre_line_extent(drawing) < max(SPECK_EXTENT, brush)
+
+
+def draw_stroke(draw: ImageDraw.ImageDraw, xy: list[tuple[float, float]], width: float, eraser: bool) -> None:
+    """One stroke with round joins and caps, white ink or black eraser."""
+    color = 0 if eraser else 255
+    if len(xy) > 1:
+        draw.line(xy, fill=color, width=max(1, round(width)), joint="curve")
+    r = width / 2
+    for x, y in (xy[0], xy[-1]):
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=color)
+
+
+def render_strokes(drawing: Drawing) -> np.ndarray | None:
+    """The drawing's strokes (no background image) -> float32 [28, 28] in [0, 1], centre lines scaled to
+    fill MNIST's 20-pixel box, pen STROKE_WIDTH, centre of mass at the centre; None without ink strokes."""
+    strokes = ink_strokes(drawing)
+    if not strokes:
+        return None
+    points = np.array([p for s in strokes for p in s.points], dtype=np.float64)
+    low, high = points.min(0), points.max(0)
+    brush = float(np.median([s.width for s in strokes]))
+    # A dot has no extent: size it as if its brush were the digit, so it stays a dot and not a disc.
+    scale = (DIGIT_BOX - STROKE_WIDTH) / max(float((high - low).max()), brush)  # 28x28 pixels per canvas unit
+    side = FRAME * SUPERSAMPLE
+    image = Image.new("L", (2 * side, 2 * side), 0)  # room to move the centre of mass to the middle
+    draw = ImageDraw.Draw(image)
+    centre = (low + high) / 2
+    for stroke in drawing.strokes:
+        # The eraser keeps its size relative to the brush the ink was drawn with.
+        width = STROKE_WIDTH * (stroke.width / brush if stroke.eraser else 1.0) * SUPERSAMPLE
+        xy = [tuple(v) for v in ((np.asarray(stroke.points) - centre) * scale + FRAME) * SUPERSAMPLE]
+        draw_stroke(draw, xy, width, stroke.eraser)
+    fine = np.asarray(image, dtype=np.float32)
+    mass = fine.sum()
+    if mass == 0:  # all erased
+        return None
+    # Cut the frame around the centre of mass, in whole fine pixels (a quarter of an MNIST pixel).
+    ys, xs = np.indices(fine.shape)
+    top = int(np.clip(round((ys * fine).sum() / mass - side / 2), 0, side))
+    left = int(np.clip(round((xs * fine).sum() / mass - side / 2), 0, side))
+    window = fine[top:top + side, left:left + side]
+    small = window.reshape(FRAME, SUPERSAMPLE, FRAME, SUPERSAMPLE).mean((1, 3)) / 255.0
+    return (small / small.max()).astype(np.float32)
+
+
+def render_as_drawn(drawing: Drawing, size: int = 280) -> np.ndarray:
+    """The drawing as it looks on the canvas, ``size`` x ``size`` uint8, ink bright on dark: the opened image
+    scaled to fit and centred, the strokes over it with their own brushes. The raster path starts here."""
+    image = Image.new("L", (size, size), 0)
+    background = drawing.background
+    if background is not None:
+        h, w = background.shape
+        scale = size / max(h, w)
+        fitted = Image.fromarray(background).resize((max(1, round(w * scale)), max(1, round(h * scale))),
+                                                    Image.Resampling.BILINEAR)
+        image.paste(fitted, ((size - fitted.width) // 2, (size - fitted.height) // 2))
+    draw = ImageDraw.Draw(image)
+    for stroke in drawing.strokes:
+        draw_stroke(draw, [(x * size, y * size) for x, y in stroke.points], stroke.width * size, stroke.eraser)
+    return np.asarray(image)

@@ -1,0 +1,100 @@
+"""Is it a digit at all? The verdict and its reason, from the model input and the seven models. Qt-free.
+
+Two kinds of evidence, checked in this order:
+1. The input itself (the 28x28 the models see) against MNIST's 60k training digits: far more ink than any
+   of them, or strokes far wider than theirs. The limits are the 99.95th percentiles of ``input_measures``
+   over the training digits (tests/app/core/test_verdict.py measures them again). Grey levels only explain a
+   rejection ("a photo"): as a check of their own they rejected 13% of hwd1000's drawings, whose small
+   strokes come out greyer than MNIST's when scaled up, and the models reject every photo anyway.
+2. The models: for each one, how its energy and its Mahalanobis score rank among its own training digits
+   (trainer.calibration), as log tail probabilities; their mean over the models that have the statistics is
+   the "digit-likeness". Below ENSEMBLE_THRESHOLD: the models do not recognise the shape. The threshold is
+   set on MNIST's 10k test digits so that at most 1% of them are rejected, input checks included
+   (``python -m tests.app.core.nondigits`` prints the quantiles and the rates). Checkpoints without the
+   statistics fall back to the seven's agreement.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from .render import stroke_width
+
+EMPTY = "the canvas is empty"
+SPECK = "a speck or a dot, too small to be a digit"
+TOO_MUCH_INK = "a filled blob: far more ink than any digit has"
+TOO_GREY = "a photo or a texture: too many shades of grey for pen strokes"
+NO_STROKES = "a filled blob: patches of ink, not pen strokes"
+UNFAMILIAR = "the models do not recognise the shape"
+DISAGREE = "the models disagree about it"
+
+# 99.95th percentiles over MNIST's 60k training digits (input_measures; test_verdict measures them again).
+MAX_INK = 0.305  # mean brightness of the 28x28
+MAX_GREY = 0.585  # share of the ink pixels (> 0.1) that are mid-grey (0.1-0.6)
+MAX_STROKE_WIDTH = 5.71  # pixels, render.stroke_width
+
+ENSEMBLE_THRESHOLD = -6.3  # mean log tail probability over the models: 0.84% of MNIST's test digits rejected
+MODEL_THRESHOLD = -7.3  # one model's own verdict (a Compare card): 0.74-0.98% of MNIST's test digits
+MIN_AGREEMENT = 5  # without statistics: fewer of the seven agreeing on the top digit rejects (MNIST: 0.5%)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    digit: int | None  # None: not a digit
+    reason: str | None  # why not, in words; None for a digit
+    guess: int | None  # the best guess all the same (None when nothing was seen)
+    confidence: float | None  # the headline model's probability of ``guess``, 0-1
+
+    @property
+    def is_digit(self) -> bool:
+        return self.digit is not None
+
+
+def input_measures(images: np.ndarray) -> dict[str, np.ndarray]:
+    """Per 28x28 image in [0, 1] ([..., 28, 28]): ink (mean brightness), grey (mid-grey share of the ink
+    pixels), width (stroke width in pixels)."""
+    ink_pixels = images > 0.1
+    grey_pixels = ink_pixels & (images < 0.6)
+    return {"ink": images.mean((-2, -1)),
+            "grey": grey_pixels.sum((-2, -1)) / np.maximum(ink_pixels.sum((-2, -1)), 1),
+            "width": stroke_width(images)}
+
+
+def input_problem(image: np.ndarray) -> str | None:
+    """Why the model input cannot be a digit, from the image alone; None if it could be one."""
+    measures = input_measures(image)
+    if measures["ink"] > MAX_INK:
+        return TOO_MUCH_INK
+    if measures["width"] > MAX_STROKE_WIDTH:
+        return NO_STROKES
+    return None
+
+
+def unfamiliar_reason(image: np.ndarray) -> str:
+    """What to call an input the models do not recognise: a photo when it is mostly shades of grey."""
+    return TOO_GREY if input_measures(image)["grey"] > MAX_GREY else UNFAMILIAR
+
+
+def judge(probabilities: dict[int, np.ndarray], log_tails: dict[int, float], headline: int,
+          problem: str | None, unfamiliar: str = UNFAMILIAR) -> Verdict:
+    """The verdict of the models ``probabilities`` holds (each one's [10]), the headline model's digit.
+
+    ``log_tails``: each model's digit-likeness, for the models whose checkpoint has the statistics;
+    ``problem``: what input_problem found, if anything; ``unfamiliar``: the reason to give when the models
+    do not recognise it. One model alone gives its own verdict."""
+    p = probabilities[headline]
+    guess = int(np.argmax(p))
+    confidence = float(p[guess])
+    if problem:
+        return Verdict(None, problem, guess, confidence)
+    threshold = ENSEMBLE_THRESHOLD if len(probabilities) > 1 else MODEL_THRESHOLD
+    if log_tails:
+        if float(np.mean(list(log_tails.values()))) < threshold:
+            return Verdict(None, unfamiliar, guess, confidence)
+    elif len(probabilities) > 1:
+        votes = Counter(int(np.argmax(q)) for q in probabilities.values())
+        if votes.most_common(1)[0][1] < min(MIN_AGREEMENT, len(probabilities)):
+            return Verdict(None, DISAGREE, guess, confidence)
+    return Verdict(guess, None, guess, confidence)

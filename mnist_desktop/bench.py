@@ -153,10 +153,13 @@ def gui_ticks_while_training(window, data_dir: str | None, images: int = 12_800)
     timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
     finished: list[str] = []
     window.training.runFinished.connect(finished.append)
+    window.training.runFailed.connect(finished.append)
     window.training.controller.confirm_use_worse = lambda *_: True  # use the short run: its reload is timed too
     timer.start()
-    window.training.start(TrainConfig(BENCH_ITERATION, epochs=1, data_dir=data_dir, device="cpu", train_limit=images))
-    wait_until(lambda: bool(finished), 300)
+    if not window.training.start(TrainConfig(BENCH_ITERATION, epochs=1, data_dir=data_dir, device="cpu",
+                                             train_limit=images)):
+        raise RuntimeError("the Train panel did not start the run")
+    wait_until(lambda: bool(finished), 600)
     QTest.qWait(1000)  # the new weights load in the background meanwhile
     timer.stop()
     gaps = np.diff(ticks) * 1000

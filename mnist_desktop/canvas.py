@@ -137,9 +137,10 @@ class DrawingCanvas(QWidget):
         if not self._drawing.blank:
             self._commit(Drawing())
 
-    def set_image(self, gray: np.ndarray) -> None:
-        """Replace the drawing by an image (uint8, ink bright on dark); undoable."""
-        self._commit(Drawing(background=np.ascontiguousarray(gray, dtype=np.uint8)))
+    def set_image(self, gray: np.ndarray, model_input: bool = False) -> None:
+        """Replace the drawing by an image (uint8, ink bright on dark); undoable. ``model_input``: it is already
+        what the models see (a 28x28 test digit), so it is not preprocessed again."""
+        self._commit(Drawing(background=np.ascontiguousarray(gray, dtype=np.uint8), model_input=model_input))
 
     # --- geometry --------------------------------------------------------------------------------
     def _area(self) -> QRect:
@@ -165,12 +166,15 @@ class DrawingCanvas(QWidget):
         self.update()
 
     def _paint_on_backing(self, paint) -> None:
-        if self._backing.isNull():  # never laid out yet: the first resize paints everything
-            return
-        painter = QPainter(self._backing)
+        if not self._backing.isNull():  # else never laid out yet: the first resize paints everything
+            self._paint_in_device_pixels(self._backing, paint)
+
+    def _paint_in_device_pixels(self, image: QImage, paint) -> None:
+        """``paint(painter, side)`` onto ``image`` in its device pixels, as ``render_drawing`` paints."""
+        painter = QPainter(image)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.scale(1 / self.devicePixelRatioF(), 1 / self.devicePixelRatioF())  # device pixels, as rendered
-        paint(painter, self._backing.width())
+        painter.scale(1 / image.devicePixelRatio(), 1 / image.devicePixelRatio())
+        paint(painter, image.width())
         painter.end()
 
     def _paint_segment(self, a: Point, b: Point) -> None:
@@ -247,11 +251,7 @@ class DrawingCanvas(QWidget):
             return
         # The stroke again, as one path, onto the finished strokes: the image now equals a render of the
         # vectors. (Segments painted one by one overlap at their joins, which shows in the anti-aliasing.)
-        painter = QPainter(self._finished)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.scale(1 / self.devicePixelRatioF(), 1 / self.devicePixelRatioF())
-        paint_stroke(painter, stroke, self._finished.width())
-        painter.end()
+        self._paint_in_device_pixels(self._finished, lambda painter, side: paint_stroke(painter, stroke, side))
         self._backing = QImage(self._finished)
         self.update(self._area())
         self._commit(drawing, painted=True)

@@ -150,6 +150,7 @@ class DrawingsView(QWidget):
         self.ask_label: Callable[[int], int | None] = self._ask_label
         self.ask_use_fine_tune: Callable[[dict], bool] = self._ask_use_fine_tune
         training.controller.confirm_fine_tune = lambda checkpoint: self.ask_use_fine_tune(checkpoint)
+        training.ready.connect(self.refresh)
 
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -236,7 +237,9 @@ class DrawingsView(QWidget):
     # --- reading and showing ----------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the store and measure the iterations on it, off the GUI thread."""
-        store, predictor = self.store, self.predictor
+        store = self.store
+        # Torch ops beside the trainer's first import of torch._dynamo crash: measure once it has loaded.
+        predictor = self.predictor if self.training.prepared else None
 
         def work():
             drawings, problems = store.load()
@@ -399,9 +402,12 @@ class DrawingsView(QWidget):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.store.export_zip(path)
-            config = TrainConfig(**(self.training.form.values() | fine_tune_defaults(ITERATIONS[self.iteration].recipe)
-                                    | {"iteration": self.iteration, "extra_data": str(path),
-                                       "init_from": str(slot.path)}))
+            form = self.training.form  # shows the fine-tune's epochs and rate: what runs is what is shown
+            defaults = fine_tune_defaults(ITERATIONS[self.iteration].recipe)
+            form.epochs.setValue(defaults["epochs"])
+            form.lr.setValue(defaults["lr"])
+            config = TrainConfig(**(form.values() | {"iteration": self.iteration, "extra_data": str(path),
+                                                     "init_from": str(slot.path)}))
         except (MnistDesktopError, OSError) as e:
             self._say_problem(str(e))
             return False

@@ -65,6 +65,14 @@ class TrainingThread(QObject):
         self.thread.start()
 
     def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Join the thread (stop the run first); True when it ended in time."""
+        """Join the thread (stop the run first); True when it ended in time. A thread still inside a batch or
+        an evaluation is let go: it ends at its next stop check, and Qt must never destroy it while it runs."""
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        if self.thread.wait(timeout_ms):
+            return True
+        self.thread.setParent(None)
+        _LET_GO.append((self.thread, self.worker))
+        return False
+
+
+_LET_GO: list[tuple[QThread, TrainingWorker]] = []  # threads whose join timed out, kept until the process ends

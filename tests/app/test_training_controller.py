@@ -56,16 +56,6 @@ def test_stop_right_after_train_saves_nothing(controller, store, qtbot, mnist_di
     assert nothing_saved(store) and not controller.busy
 
 
-def test_five_back_to_back_train_and_stop_save_nothing(controller, store, qtbot, mnist_dir):
-    changed = []
-    controller.weightsChanged.connect(changed.append)
-    for _ in range(5):
-        with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
-            controller.start(tiny(mnist_dir))
-            controller.stop()
-    assert nothing_saved(store) and changed == []
-
-
 @pytest.mark.parametrize("moment", ["before the first batch", "mid-epoch", "during the last evaluation"])
 def test_stop_at_any_moment_saves_nothing(controller, store, qtbot, mnist_dir, moment):
     if moment == "before the first batch":

@@ -68,6 +68,20 @@ def test_a_short_run_draws_saves_announces_and_is_used(window, qtbot, mnist_dir)
     qtbot.waitUntil(lambda: str(window.predictor.slots[5].path) == path)
 
 
+def test_five_back_to_back_clicks_on_train_and_stop_save_and_use_nothing(window, qtbot, mnist_dir):
+    panel = train_tab(window)
+    set_quick_run(panel, mnist_dir)
+    changed = []
+    panel.weightsChanged.connect(changed.append)
+    for _ in range(5):
+        with qtbot.waitSignal(panel.runStopped, timeout=RUN_TIMEOUT_MS):
+            click(qtbot, panel.train_button)
+            click(qtbot, panel.stop_button)
+    store = panel.controller.store
+    assert store.list_runs() == [] and all(store.active_path(n) is None for n in range(1, 8)) and changed == []
+    assert "nothing saved" in panel.monitor.status.text() and panel.train_button.isEnabled()
+
+
 def test_a_new_run_keeps_the_last_curves_dashed(qtbot):
     chart = RunChart("Accuracy per epoch", "accuracy (%)", ["train", "test"])
     chart.new_run(1)

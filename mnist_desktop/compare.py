@@ -19,7 +19,8 @@ from trainer.report import mean_and_spread
 from .attribution_view import MistakeExplanation, WhereTheyLook
 from .charts import iteration_color, set_epoch_ticks
 from .iteration_picker import IterationPicker
-from .panels import ProbabilityBars, mnist_pixmap
+from .core.verdict import Verdict
+from .panels import ProbabilityBars, mnist_pixmap, rejected
 from .tasks import run_in_background
 
 if TYPE_CHECKING:
@@ -66,11 +67,17 @@ class MiniResult(QFrame):
         layout.addWidget(self.bars)
         self.setStyleSheet(AGREE_STYLE)
 
-    def show(self, probabilities: np.ndarray | None, disagrees: bool, note: str = "") -> None:
+    def show(self, probabilities: np.ndarray | None, disagrees: bool, note: str = "",
+             verdict: Verdict | None = None) -> None:
+        """``verdict``: this model's own, on its own statistics."""
         self.bars.set_probabilities(probabilities)
+        self.confidence.setToolTip(verdict.reason if rejected(verdict) else "")
         if probabilities is None:
             self.digit.setText("–")
             self.confidence.setText(note)
+        elif rejected(verdict):
+            self.digit.setText("?")
+            self.confidence.setText(f"not a digit? (best guess {verdict.guess}, {verdict.confidence * 100:.0f}%)")
         else:
             top = int(np.argmax(probabilities))
             self.digit.setText(str(top))
@@ -159,7 +166,8 @@ class CompareView(QWidget):
         layout.addWidget(self.tabs)
 
     # --- results ---------------------------------------------------------------------------------
-    def show_results(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray]) -> None:
+    def show_results(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray],
+                     verdicts: dict[int, Verdict] | None = None) -> None:
         self.where.show_drawing(image, self.predictor)  # works only while its tab is in view
         tops = {n: int(np.argmax(p)) for n, p in probabilities.items()}
         votes = Counter(tops.values())
@@ -167,7 +175,7 @@ class CompareView(QWidget):
         for n, result in self.results.items():
             slot = self.predictor.slots.get(n) if self.predictor else None
             note = "unavailable" if slot and slot.error else ("no digit" if image is None else "")
-            result.show(probabilities.get(n), n in tops and tops[n] != majority, note)
+            result.show(probabilities.get(n), n in tops and tops[n] != majority, note, (verdicts or {}).get(n))
         if not tops:
             self.agreement.setText("Draw a digit to see all seven at once." if image is None else "No model ready.")
         elif len(votes) == 1:
@@ -332,7 +340,8 @@ class CompareView(QWidget):
         fill_confusion(self.confusion, evaluation.confusion)
         for index in wrong[:GALLERY_LIMIT]:
             image = self._test_images[index].numpy()
-            item = QListWidgetItem(QIcon(mnist_pixmap(image / 255.0, 56)), "")
+            item = QListWidgetItem(QIcon(mnist_pixmap(image / 255.0, 56)),
+                                   f"{int(self._test_labels[index])} → {evaluation.predictions[index]}")
             item.setToolTip(f"test image {index}: a {int(self._test_labels[index])}, "
                             f"predicted {evaluation.predictions[index]}")
             item.setData(Qt.ItemDataRole.UserRole, index)

@@ -8,11 +8,26 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBox
 
 from trainer.iterations import Iteration, describe_layers
 
+from .core.verdict import EMPTY, Verdict
+
 UNSURE_COLOR = "#c77800"
 
 
 def unsure(probabilities: np.ndarray, threshold: float) -> bool:
     return float(probabilities.max()) < threshold
+
+
+def rejected(verdict: Verdict | None) -> bool:
+    """A "not a digit" to show: something was drawn, and it is not a digit."""
+    return verdict is not None and not verdict.is_digit and verdict.reason not in (None, EMPTY)
+
+
+def not_a_digit_html(verdict: Verdict) -> str:
+    """"Not a digit?", the reason, and the best guess underneath when the models made one."""
+    text = f"<span style='color:{UNSURE_COLOR}'><b>Not a digit?</b></span> {verdict.reason[:1].upper()}{verdict.reason[1:]}."
+    if verdict.guess is not None:
+        text += f"<br>Best guess: {verdict.guess} ({verdict.confidence * 100:.0f}%)"
+    return text
 
 
 class ProbabilityBars(QWidget):
@@ -103,12 +118,16 @@ class RecognitionPanel(QGroupBox):
         layout.addWidget(self.bars)
 
     def show_result(self, image: np.ndarray | None, probabilities: np.ndarray | None, threshold: float,
-                    unavailable: str | None = None) -> None:
+                    unavailable: str | None = None, verdict: Verdict | None = None) -> None:
+        """``image`` is exactly what the models saw; ``verdict`` the seven's, with this iteration's digit."""
         self.preview.setPixmap(mnist_pixmap(image, 112))
         self.bars.set_probabilities(probabilities)
         if unavailable:
             self.digit.setText("×")
             self.verdict.setText(unavailable)
+        elif rejected(verdict):
+            self.digit.setText("?")
+            self.verdict.setText(not_a_digit_html(verdict))
         elif image is None:
             self.digit.setText("–")
             self.verdict.setText("No digit: draw one, or open an image.")

@@ -17,12 +17,13 @@ from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QS
 
 from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
-from trainer.report import read_metrics
+from trainer.report import read_metrics, read_study
 
 from .canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
 from .compare import CompareView
 from .drawings_view import DrawingsView, digit_of_key
-from .core.preprocess import load_image, to_mnist
+from .core.preprocess import load_image
+from .core.recognition import Recognition, drawing_input, recognise_one
 from .core.settings import SettingsReader
 from .inside_view import InsideView
 from .iteration_picker import IterationPicker
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings()
         self.predictor: Predictor | None = None
         self.image: np.ndarray | None = None  # the drawing preprocessed like MNIST, or None
+        self.recognition: Recognition | None = None  # the last answer: probabilities and verdicts
         self.probabilities: dict[int, np.ndarray] = {}
         self.last_error: str | None = None
         self.abandoned_threads = False  # closing gave up waiting on a thread; the process must exit hard
@@ -85,7 +87,8 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.panel)
         layout.addStretch(1)
         self.compare = CompareView(self.shipped_metrics)
-        self.compare.digitChosen.connect(self.canvas.set_image)
+        self.compare.set_study(read_study())  # weights/study.json: the shipped multi-seed study
+        self.compare.digitChosen.connect(lambda image: self.canvas.set_image(image, model_input=True))
         self.inside = InsideView()
         self.panel.bars.digitClicked.connect(self.inside.set_digit)
         self.training = TrainingPanel(self.settings)
@@ -224,17 +227,18 @@ class MainWindow(QMainWindow):
         self.card.setText(card_html(it, measured, retrained, slot.error if slot else None))
 
     def predict(self) -> None:
-        """Preprocess the drawing and run it through every available iteration."""
-        self.image = to_mnist(self.canvas.render_gray())
-        self.probabilities = {}
-        if self.image is not None and self.predictor is not None:
-            self.probabilities = self.predictor.predict(self.image)
+        """Recognise the drawing the way ``mnist-desktop predict`` does (core/recognition.py): render what the
+        models see from the strokes, run every available iteration, judge whether it is a digit at all."""
+        self.recognition = recognise_one(self.predictor, drawing_input(self.canvas.drawing), self.iteration)
+        self.image = self.recognition.image
+        self.probabilities = self.recognition.probabilities
         self.show_prediction()
 
     def show_prediction(self) -> None:
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
-        self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable)
+        verdict = self.recognition.verdict_for(self.iteration) if self.recognition else None
+        self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable, verdict)
         self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown
         self._show_compare_if_visible()
         self.predicted.emit()
@@ -242,7 +246,8 @@ class MainWindow(QMainWindow):
     def _show_compare_if_visible(self) -> None:
         """The seven result cards are restyled only while their tab is in view, and on coming into view."""
         if self.tabs.currentWidget() is self.compare:
-            self.compare.show_results(self.image, self.probabilities)
+            self.compare.show_results(self.image, self.probabilities,
+                                      self.recognition.verdicts if self.recognition else {})
 
     def label_drawing(self, digit: int) -> None:
         """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings."""

@@ -22,6 +22,9 @@ from trainer.runs import RunStore
 from trainer.timing import latency_ms
 
 
+OUTPUT_CHUNK = 500  # images per forward pass in Predictor.outputs
+
+
 @dataclass
 class Slot:
     """One iteration's loaded weights, or why there are none."""
@@ -105,7 +108,9 @@ class Predictor:
         result = {}
         for i in self.available(iterations):
             slot = self.slots[i]
-            features, logits = calibration.features_and_logits(slot.model, x)
+            # In chunks: the first feature maps of 10k images at once would take a gigabyte.
+            parts = [calibration.features_and_logits(slot.model, chunk) for chunk in x.split(OUTPUT_CHUNK)]
+            features, logits = (torch.cat(t) for t in zip(*parts))
             statistics = slot.statistics
             log_tail = (calibration.log_tail_probabilities(features, logits, statistics).numpy()
                         if statistics else None)

@@ -6,15 +6,18 @@ iteration's probabilities -> the verdict with its reason (verdict.py), for all s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .drawing import Drawing
-from .predictor import Predictor
 from .preprocess import MIN_INK, grey_levels, to_mnist
 from .render import is_speck, render_as_drawn, render_strokes
-from .verdict import EMPTY, SPECK, Verdict, input_problem, judge, unfamiliar_reason
+from .verdict import EMPTY, SPECK, Verdict, input_measures, input_problem, judge, unfamiliar_reason
+
+if TYPE_CHECKING:  # the window imports this before torch has loaded
+    from .predictor import Predictor
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,15 @@ class Recognition:
     verdict: Verdict  # the seven together; digit and confidence from the headline iteration
     probabilities: dict[int, np.ndarray] = field(default_factory=dict)  # [10] per available iteration
     verdicts: dict[int, Verdict] = field(default_factory=dict)  # each iteration on its own
+
+    def verdict_for(self, headline: int) -> Verdict:
+        """The seven's verdict with ``headline``'s answer as the digit (the iteration in view may change)."""
+        p = self.probabilities.get(headline)
+        if p is None:
+            return self.verdict
+        guess = int(np.argmax(p))
+        return replace(self.verdict, digit=guess if self.verdict.is_digit else None, guess=guess,
+                       confidence=float(p[guess]))
 
 
 def image_input(gray: np.ndarray) -> ModelInput:
@@ -57,18 +69,22 @@ def drawing_input(drawing: Drawing) -> ModelInput:
     return image_input(render_as_drawn(drawing))
 
 
-def recognise(predictor: Predictor, inputs: list[ModelInput], headline: int) -> list[Recognition]:
+def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: int) -> list[Recognition]:
     """Every input through every available iteration in one batch; ``headline``'s answer is the digit (the
-    first available iteration's if it is unavailable)."""
+    first available iteration's if it is unavailable). Without a predictor: what the input checks found."""
     seen = [k for k, item in enumerate(inputs) if item.image is not None]
-    outputs = predictor.outputs(np.stack([inputs[k].image for k in seen])) if seen and predictor.available() else {}
+    ready = predictor is not None and predictor.available()
+    images = np.stack([inputs[k].image for k in seen]) if seen else np.zeros((0, 28, 28), np.float32)
+    outputs = predictor.outputs(images) if seen and ready else {}
+    measures = input_measures(images)  # all at once: a few array operations instead of a loop
     lead = headline if headline in outputs else next(iter(outputs), None)
     # Without a model: the reason found so far, or no answer yet.
     results = [Recognition(item.image, Verdict(None, item.problem, None, None)) for item in inputs]
     for row, k in enumerate(seen if lead is not None else []):
         item = inputs[k]
-        problem = item.problem or input_problem(item.image)
-        unfamiliar = unfamiliar_reason(item.image)
+        own = {name: float(values[row]) for name, values in measures.items()}
+        problem = item.problem or input_problem(own)
+        unfamiliar = unfamiliar_reason(own)
         probabilities = {i: out.probabilities[row] for i, out in outputs.items()}
         log_tails = {i: float(out.log_tail[row]) for i, out in outputs.items() if out.log_tail is not None}
         verdicts = {i: judge({i: p}, {i: log_tails[i]} if i in log_tails else {}, i, problem, unfamiliar)
@@ -78,5 +94,5 @@ def recognise(predictor: Predictor, inputs: list[ModelInput], headline: int) -> 
     return results
 
 
-def recognise_one(predictor: Predictor, item: ModelInput, headline: int) -> Recognition:
+def recognise_one(predictor: Predictor | None, item: ModelInput, headline: int) -> Recognition:
     return recognise(predictor, [item], headline)[0]

@@ -62,9 +62,8 @@ def input_measures(images: np.ndarray) -> dict[str, np.ndarray]:
             "width": stroke_width(images)}
 
 
-def input_problem(image: np.ndarray) -> str | None:
-    """Why the model input cannot be a digit, from the image alone; None if it could be one."""
-    measures = input_measures(image)
+def input_problem(measures: dict[str, float]) -> str | None:
+    """Why the model input cannot be a digit, from one image's input_measures; None if it could be one."""
     if measures["ink"] > MAX_INK:
         return TOO_MUCH_INK
     if measures["width"] > MAX_STROKE_WIDTH:
@@ -72,9 +71,9 @@ def input_problem(image: np.ndarray) -> str | None:
     return None
 
 
-def unfamiliar_reason(image: np.ndarray) -> str:
+def unfamiliar_reason(measures: dict[str, float]) -> str:
     """What to call an input the models do not recognise: a photo when it is mostly shades of grey."""
-    return TOO_GREY if input_measures(image)["grey"] > MAX_GREY else UNFAMILIAR
+    return TOO_GREY if measures["grey"] > MAX_GREY else UNFAMILIAR
 
 
 def judge(probabilities: dict[int, np.ndarray], log_tails: dict[int, float], headline: int,

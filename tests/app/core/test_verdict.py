@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, MAX_GREY, MAX_INK, MAX_STROKE_WIDTH,
+                                        MODEL_THRESHOLD, NO_STROKES, TOO_GREY, TOO_MUCH_INK, UNFAMILIAR,
+                                        input_measures, input_problem, judge, unfamiliar_reason)
+from trainer.data import load_mnist
+
+
+def one_hot(digit: int, p: float = 0.9) -> np.ndarray:
+    q = np.full(10, (1 - p) / 9, np.float32)
+    q[digit] = p
+    return q
+
+
+def test_input_limits_are_mnists_99_95th_percentiles(mnist_dir):
+    images, _ = load_mnist("train", mnist_dir)
+    measures = input_measures(images.numpy().astype(np.float32) / 255.0)
+    for name, limit in (("ink", MAX_INK), ("grey", MAX_GREY), ("width", MAX_STROKE_WIDTH)):
+        assert np.quantile(measures[name], 0.9995) == pytest.approx(limit, rel=0.01), name
+
+
+def test_input_checks_name_blobs_and_photos():
+    disc = (np.hypot(*np.indices((28, 28)) - 13.5) < 9).astype(np.float32)
+    assert input_problem(input_measures(disc)) == TOO_MUCH_INK
+    patch = np.zeros((28, 28), np.float32)
+    patch[8:21, 8:21] = 1.0  # a square patch: wider than any stroke
+    assert input_problem(input_measures(patch)) == NO_STROKES
+    photo = np.random.default_rng(0).uniform(0.2, 0.55, (28, 28)).astype(np.float32)
+    assert unfamiliar_reason(input_measures(photo)) == TOO_GREY
+    bar = np.zeros((28, 28), np.float32)
+    bar[4:24, 13:15] = 1.0
+    assert input_problem(input_measures(bar)) is None and unfamiliar_reason(input_measures(bar)) == UNFAMILIAR
+
+
+def test_judge_the_seven_together_and_one_alone():
+    seven = {n: one_hot(3) for n in range(1, 8)}
+    typical = {n: -1.0 for n in range(1, 8)}
+    verdict = judge(seven, typical, 5, None)
+    assert verdict.is_digit and verdict.digit == 3 and verdict.confidence == pytest.approx(0.9)
+    strange = {n: ENSEMBLE_THRESHOLD - 0.5 for n in range(1, 8)}
+    verdict = judge(seven, strange, 5, None)
+    assert not verdict.is_digit and verdict.reason == UNFAMILIAR and verdict.guess == 3
+    assert judge(seven, typical, 5, TOO_MUCH_INK).reason == TOO_MUCH_INK
+    # One model alone is held to its own threshold.
+    assert judge({2: one_hot(3)}, {2: (ENSEMBLE_THRESHOLD + MODEL_THRESHOLD) / 2}, 2, None).is_digit
+    assert not judge({2: one_hot(3)}, {2: MODEL_THRESHOLD - 0.1}, 2, None).is_digit
+
+
+def test_without_statistics_the_seven_must_agree():
+    split = {n: one_hot(n % 3) for n in range(1, 8)}  # 3 say 1, 2 say 2, 2 say 0
+    assert judge(split, {}, 5, None).reason == DISAGREE
+    agreed = {n: one_hot(4) for n in range(1, 8)} | {7: one_hot(9)}
+    assert judge(agreed, {}, 5, None).digit == 4
+    assert judge({5: one_hot(1)}, {}, 5, None).digit == 1  # one model alone has nobody to agree with

@@ -35,6 +35,7 @@ THUMBNAIL = 56
 RIGHT_COLOR, WRONG_COLOR = QColor("#27ae60"), QColor("#c0392b")
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
 ZIP_FILTER = "Drawings ZIP (*.zip)"
+NO_DRAWINGS = "No drawings yet: draw a digit, then press its key (0-9) or click its bar under Recognise."
 
 
 def digit_of_key(event) -> int | None:
@@ -83,7 +84,7 @@ class DrawingsScores(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.status = QLabel("Label drawings (a key 0-9 after drawing) to measure the iterations on them.")
+        self.status = QLabel(NO_DRAWINGS)
         self.status.setWordWrap(True)
         self.table = QTableWidget(len(ITERATIONS), len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
@@ -109,12 +110,12 @@ class DrawingsScores(QWidget):
     def show_scores(self, predictor: Predictor | None, count: int, evaluations: dict[int, Evaluation],
                     iteration: int) -> None:
         self.status.setText(f"{count} drawing{'s' * (count != 1)} of yours, measured with the weights each "
-                            "iteration uses now." if count else self.status.text())
+                            "iteration uses now." if count else NO_DRAWINGS)
         for row, n in enumerate(ITERATIONS):
             slot = predictor.slots.get(n) if predictor else None
             mnist = slot.info.get("test_accuracy") if slot and slot.available else None
             result = evaluations.get(n)
-            right = round(result.accuracy * count / 100) if result else None
+            right = sum(result.confusion[d][d] for d in range(10)) if result else None
             values = [str(n), f"{mnist:.2f}%" if mnist is not None else "–",
                       f"{result.accuracy:.1f}%" if result else "–", f"{right} of {count}" if result else "–"]
             for col, value in enumerate(values):
@@ -141,6 +142,7 @@ class DrawingsView(QWidget):
         self.evaluations: dict[int, Evaluation] = {}
         self.load_problems: list[str] = []  # drawings files that cannot be read
         self.task_problems: list[str] = []  # what the last import, export or fine-tune could not do
+        self._refreshes = 0  # refreshes asked for; only the latest one's result is shown
         self.scores = DrawingsScores()  # shown in Compare
         # What only a person can answer; tests replace these.
         self.ask_export_path: Callable[[], str] = lambda: QFileDialog.getSaveFileName(
@@ -240,10 +242,12 @@ class DrawingsView(QWidget):
         store = self.store
         # Torch ops beside the trainer's first import of torch._dynamo crash: measure once it has loaded.
         predictor = self.predictor if self.training.prepared else None
+        self._refreshes += 1
+        refresh = self._refreshes
 
         def work():
             drawings, problems = store.load()
-            return drawings, problems, evaluate_on(predictor, drawings) if predictor else {}
+            return refresh, drawings, problems, evaluate_on(predictor, drawings) if predictor else {}
 
         run_in_background(work, self._on_loaded, self._on_load_failed, self)
 
@@ -252,7 +256,10 @@ class DrawingsView(QWidget):
         self.refreshed.emit()
 
     def _on_loaded(self, result) -> None:
-        self.drawings, self.load_problems, self.evaluations = result
+        refresh, drawings, problems, evaluations = result
+        if refresh != self._refreshes:
+            return  # a later refresh is on its way: results arriving out of order never show
+        self.drawings, self.load_problems, self.evaluations = drawings, problems, evaluations
         self._show_problems()
         self._show()
         self.refreshed.emit()
@@ -278,11 +285,10 @@ class DrawingsView(QWidget):
             self.rows[digit].setVisible(self.rows[digit].count() > 0)
         result = self.evaluations.get(self.iteration)
         count = len(self.drawings)
-        self.summary.setText(
-            "No drawings yet: draw a digit, then press its key (0-9) or click its bar under Recognise." if not count
-            else f"{count} drawing{'s' * (count != 1)}; iteration {self.iteration} gets "
-                 + (f"{result.accuracy:.1f}% right" if result else "… (the models are loading)")
-                 + ". Select one and press a digit to relabel it, Delete to remove it.")
+        score = f"{result.accuracy:.1f}% right" if result else "… (the models are loading)"
+        self.summary.setText(NO_DRAWINGS if not count else
+                             f"{count} drawing{'s' * (count != 1)}; iteration {self.iteration} gets {score}. "
+                             "Select one and press a digit to relabel it, Delete to remove it.")
         self.scores.show_scores(self.predictor, count, self.evaluations, self.iteration)
         self._update_buttons()
 

@@ -203,7 +203,10 @@ class DrawingsMix:
                                 f"{'s' * (len(data.ids) != 1)}; fine-tuning needs at least 2 "
                                 "(a fifth is held out to measure). Label more drawings and export again.")
         train_index, held_index = data.split(seed)
-        to_device = lambda array: torch.from_numpy(np.ascontiguousarray(array)).to(device)  # noqa: E731
+
+        def to_device(array: np.ndarray):
+            return torch.from_numpy(np.ascontiguousarray(array)).to(device)
+
         self.images, self.labels = to_device(data.images[train_index]), to_device(data.labels[train_index])
         self.held_images, self.held_labels = to_device(data.images[held_index]), to_device(data.labels[held_index])
         self.per_batch = per_batch

@@ -185,3 +185,9 @@ def save_explanation(explanation: Explanation, folder: str | os.PathLike, stem: 
         raise ExplanationWriteError(f"Cannot write the maps into {folder} ({e.strerror}). "
                                     "Choose a folder you can write to.") from e
     return written
+
+
+def save_explanations(predictor, image: np.ndarray, folder: str | os.PathLike, stem: str) -> list[Path]:
+    """``save_explanation`` for every available iteration of ``predictor`` (a core.predictor.Predictor)."""
+    return [path for n in predictor.available()
+            for path in save_explanation(explain(predictor.slots[n].model, n, image), folder, stem)]

@@ -186,7 +186,8 @@ class TrainingController(QObject):
         self._begin([QueuedRun(RunRequest(config), "", config.recipe().epochs)])
         return True
 
-    def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None) -> bool:
+    def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None,
+                    data_dir: str | None = None) -> bool:
         """Queue every pending (iteration, seed) pair; finished pairs of an earlier study are kept."""
         from trainer.paths import user_data_dir
         from trainer.study import StudyPlan
@@ -200,7 +201,7 @@ class TrainingController(QObject):
             self.refused.emit("The study needs at least one seed.")
             return False
         plan = StudyPlan(tuple(iterations), tuple(range(seeds)), Path(self.study_output or user_data_dir() / "study"),
-                         device, self.data_dir or None, train_limit)
+                         device, data_dir, train_limit)
         self._plan_study(plan)
         return True
 

@@ -157,7 +157,8 @@ class TrainingPanel(QWidget):
 
     def run_study(self) -> bool:
         return self.controller.start_study(self.study.chosen_iterations(), self.study.seeds.value(),
-                                           self.form.device.currentData(), self.form.train_limit())
+                                           self.form.device.currentData(), self.form.train_limit(),
+                                           self.form.values()["data_dir"])
 
     def revert(self) -> None:
         self.controller.use_run(self.form.iteration.number(), None)

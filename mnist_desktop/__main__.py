@@ -1,5 +1,5 @@
 import sys
 
-from .app import main
+from .predict_cli import launch  # predict without loading Qt; everything else opens the app
 
-sys.exit(main())
+sys.exit(launch())

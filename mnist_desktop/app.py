@@ -83,8 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     from . import bench
 
     bench.add_arguments(bench_parser)
+    from . import predict_cli  # listed here for --help; the mnist-desktop command runs it before Qt loads
+
+    predict_cli.add_arguments(commands.add_parser("predict", help="recognise image files without a window "
+                                                                  "(see mnist-desktop predict --help)"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "predict":
+        return predict_cli.main(argv[1:] if argv is not None else sys.argv[2:])
     if args.command == "bench":
         bench.run_benchmarks(args)
         return 0

@@ -127,6 +127,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from .calibration import calibrate_file
+
+    folder = Path(args.weights_dir) if args.weights_dir else None
+    for path in args.checkpoints or [shipped_weights_path(n, folder) for n in ITERATIONS]:
+        print(f"calibrated {calibrate_file(path, args.data_dir)}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmarks
 
@@ -172,6 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="evaluate the shipped weights; rewrite weights/metrics.json and the README table")
     p.add_argument("--readme", default="README.md")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("calibrate", help="add the statistics of the \"not a digit\" verdict to existing checkpoints "
+                                         "(weights unchanged)")
+    p.add_argument("checkpoints", nargs="*", help="checkpoint files (default: the seven in --weights-dir)")
+    p.add_argument("--weights-dir", help="default: the shipped weights")
+    p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("bench", help="training throughput against the study's pipeline (the app's figures: "
                                      "mnist-desktop bench)")

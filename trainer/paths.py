@@ -30,3 +30,6 @@ def shipped_weights_dir() -> Path:
 def shipped_weights_path(iteration: int, weights_dir: Path | None = None) -> Path:
     """Iteration ``iteration``'s checkpoint in ``weights_dir`` (default: the shipped weights folder)."""
     return (weights_dir or shipped_weights_dir()) / f"iteration{iteration}.pt"
+
+
+STUDY_RESULTS_FILE = "study.json"  # written by ``mnist-train study`` beside its pairs; the shipped one in weights/

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from .iterations import ITERATIONS
-from .paths import shipped_weights_dir
+from .paths import STUDY_RESULTS_FILE, shipped_weights_dir, shipped_weights_path
 
 TABLE_START, TABLE_END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
 PAIRWISE_START, PAIRWISE_END = "<!-- pairwise-table:start -->", "<!-- pairwise-table:end -->"
@@ -24,7 +24,7 @@ def read_metrics(weights_dir: Path | None = None) -> dict[int, dict]:
 def read_study(weights_dir: Path | None = None) -> dict:
     """``weights/study.json`` (written by ``mnist-train study``); empty if absent or unreadable."""
     try:
-        study = json.loads(((weights_dir or shipped_weights_dir()) / "study.json").read_text())
+        study = json.loads(((weights_dir or shipped_weights_dir()) / STUDY_RESULTS_FILE).read_text())
         return study if isinstance(study, dict) and isinstance(study.get("iterations"), dict) else {}
     except (OSError, ValueError):
         return {}
@@ -98,7 +98,7 @@ def write_report(data_dir: str | None, readme: Path, weights_dir: Path | None = 
     images, labels = load_mnist("test", data_dir)
     metrics, lines = {}, []
     for number in ITERATIONS:
-        path = weights_dir / f"iteration{number}.pt"
+        path = shipped_weights_path(number, weights_dir)
         checkpoint = read_checkpoint(path)
         result = evaluate(load_model(number, path), images, labels)
         metrics[str(number)] = {

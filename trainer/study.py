@@ -33,13 +33,13 @@ from .checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
 from .data import load_mnist
 from .errors import CheckpointError
 from .iterations import ITERATIONS, get_iteration
+from .paths import STUDY_RESULTS_FILE
 from .stats import holm, summarize, welch_p_value
 from .training import BatchProgress, Finished, TrainConfig, train
 
 log = logging.getLogger(__name__)
 
 PAIRS_DIR = "study-runs"
-RESULTS_FILE = "study.json"
 SIGNIFICANCE = 0.05
 DEFAULT_SEEDS = 5
 DEFAULT_JOBS = os.cpu_count() or 1  # one single-threaded process per core: measured faster, see above
@@ -183,9 +183,9 @@ def write_results(plan: StudyPlan, command: str = "mnist-train study") -> dict:
         "torch": ", ".join(sorted(versions)),
     }
     plan.output.mkdir(parents=True, exist_ok=True)
-    tmp = plan.output / f".{RESULTS_FILE}.{os.getpid()}.tmp"
+    tmp = plan.output / f".{STUDY_RESULTS_FILE}.{os.getpid()}.tmp"
     tmp.write_text(json.dumps(results, indent=1) + "\n")
-    os.replace(tmp, plan.output / RESULTS_FILE)
+    os.replace(tmp, plan.output / STUDY_RESULTS_FILE)
     return results
 
 

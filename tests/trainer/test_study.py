@@ -11,7 +11,8 @@ import torch
 from trainer.cli import main
 from trainer.report import accuracy_table, pairwise_table, read_metrics
 from trainer.stats import holm, summarize, t_cdf, t_quantile, welch_p_value
-from trainer.study import RESULTS_FILE, StudyPlan, pending_pairs, run_study
+from trainer.paths import STUDY_RESULTS_FILE
+from trainer.study import StudyPlan, pending_pairs, run_study
 
 TRAIN_LIMIT = 640  # ten batches an epoch
 
@@ -44,7 +45,7 @@ def test_a_study_of_two_iterations_and_two_seeds_writes_matching_statistics(mnis
     lines: list[str] = []
     results = run_study(plan, jobs=1, print_line=lines.append)
     assert lines[-1].startswith("pairs 4/4")
-    assert results == json.loads((tmp_path / RESULTS_FILE).read_text())
+    assert results == json.loads((tmp_path / STUDY_RESULTS_FILE).read_text())
     assert pending_pairs(plan) == []
     for number in (1, 2):
         pairs = [torch.load(plan.pair_path(number, seed), weights_only=True) for seed in (0, 1)]

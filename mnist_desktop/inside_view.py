@@ -206,6 +206,8 @@ class InsideView(WorksWhileVisible, QScrollArea):
 
     def _compute(self, image: np.ndarray | None, iteration: int, model) -> None:
         self._current = (image, iteration, model)
+        if image is None:
+            self.digit = None  # a new drawing starts with its own top digit
         if image is None or model is None:
             self._clear("Draw a digit to look inside the model." if image is None else
                         f"Iteration {iteration} is unavailable.")

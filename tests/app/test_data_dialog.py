@@ -30,6 +30,7 @@ def test_training_without_mnist_asks_in_plain_words_and_a_chosen_folder_resumes_
         window, qtbot, tmp_path, monkeypatch, mnist_dir):
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     panel = window.training
+    panel.controller.confirm_use_worse = lambda iteration, new, current: False  # no modal dialog if it finishes
     empty = tmp_path / "empty"
     empty.mkdir()
     panel.form.train_images.setValue(512)

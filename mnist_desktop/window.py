@@ -45,8 +45,14 @@ CLOSE_WAIT_MS = 3000  # closing waits this long for the training thread, then as
 
 def load_predictor() -> Predictor:
     """Runs off the GUI thread: importing torch and reading seven checkpoints takes about a second."""
+    from trainer.training import warm_up
+
     from .core.predictor import Predictor
 
+    # The trainer's first optimizer imports torch._dynamo (1-2 s). Done here, before any model runs: imported
+    # while another thread ran torch ops, it failed with "operator _c10d_functional::... does not exist" or
+    # crashed the process.
+    warm_up()
     predictor = Predictor()
     predictor.load_all()
     return predictor

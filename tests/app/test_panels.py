@@ -16,8 +16,8 @@ def test_a_drawn_seven_is_a_seven_small_or_large(window, qtbot):
     assert "confident" in window.panel.verdict.text()
     large = window.image.copy()
     window.canvas.clear()
-    # The same 7 in a corner, an eighth of the size, with the same (now very wide) brush.
-    draw(qtbot, window.canvas, [(0.05 + x / 8, 0.05 + y / 8) for x, y in seven()])
+    # The same 7 in a corner, a quarter of the size, with the same (now wide) brush.
+    draw(qtbot, window.canvas, [(0.05 + x / 4, 0.05 + y / 4) for x, y in seven()])
     assert window.panel.digit.text() == "7"
     assert np.abs(window.image - large).mean() < 0.02  # the preview: the same image reached the models
 

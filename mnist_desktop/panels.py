@@ -33,7 +33,7 @@ def not_a_digit_html(verdict: Verdict) -> str:
 class ProbabilityBars(QWidget):
     """Ten vertical bars, one per digit, the top one highlighted. Clicking a bar emits its digit."""
 
-    digitClicked = Signal(int)  # chooses the digit the attribution map explains
+    digitClicked = Signal(int)  # a digit was clicked: Recognise labels the drawing, Inside explains that digit
 
     def __init__(self, compact: bool = False, parent: QWidget | None = None):
         super().__init__(parent)

@@ -96,7 +96,6 @@ class MainWindow(QMainWindow):
         self.compare.set_study(read_study())  # weights/study.json: the shipped multi-seed study
         self.compare.digitChosen.connect(lambda image: self.canvas.set_image(image, model_input=True))
         self.inside = InsideView()
-        self.panel.bars.digitClicked.connect(self.inside.set_digit)
         self.training = TrainingPanel(self.settings)
         self.training.weightsChanged.connect(self.reload_iteration)
         self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab

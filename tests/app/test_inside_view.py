@@ -42,8 +42,9 @@ def test_the_inside_view_shows_the_maps_of_a_drawn_stroke_only_while_visible(win
     assert inside.enlarged_caption.text().startswith("conv 1, channel 4 of 8")
     assert inside.enlarged.pixmap().width() == 168
 
-    # Clicking 7 in the recognition panel's bars explains 7, and "7 and not 1".
-    bars = window.panel.bars
+    # Clicking 7 in the Inside view's own bars explains 7, and "7 and not 1" (a click in the Recognise
+    # panel's bars labels the drawing instead: see test_drawings_view).
+    bars = inside.bars
     qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=QPoint(round(bars.width() * 7.5 / 10), 10))
     qtbot.waitUntil(lambda: inside.explanation.why.target.digit == 7, timeout=10_000)
     assert str(inside.explanation.why_not.target) == "7 and not 1"

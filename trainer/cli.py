@@ -15,7 +15,7 @@ from .errors import ConfigError, MnistDesktopError
 from .evaluation import evaluate
 from .extra_data import FINE_TUNE_EPOCHS, FINE_TUNE_LR_FACTOR, fine_tune_defaults, fine_tune_summary
 from .iterations import DEVICES, ITERATIONS
-from .paths import shipped_weights_path
+from .paths import shipped_weights_path, user_data_dir
 from .runs import RunStore
 from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
 
@@ -127,6 +127,58 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_iterations(text: str) -> tuple[int, ...]:
+    """'1-7', '3,5,6' or '1-3,6' -> (1, 2, 3, 6); argparse turns the ValueError into one sentence."""
+    numbers: list[int] = []
+    for part in text.split(","):
+        low, _, high = part.strip().partition("-")
+        numbers += range(int(low), int(high or low) + 1)
+    if not numbers or any(n not in ITERATIONS for n in numbers):
+        raise ValueError(text)
+    return tuple(sorted(set(numbers)))
+
+
+parse_iterations.__name__ = "iterations (such as 1-7 or 3,5,6)"  # what argparse names in its message
+
+
+def cmd_study(args: argparse.Namespace) -> int:
+    from .study import StudyPlan, pending_pairs, run_study
+
+    plan = StudyPlan(args.iterations, tuple(range(args.seeds)), Path(args.output or user_data_dir() / "study"),
+                     args.device, args.data_dir, args.train_limit)
+    todo = pending_pairs(plan)
+    print(f"study: iterations {', '.join(map(str, plan.iterations))} x seeds 0-{args.seeds - 1}: "
+          f"{len(plan.pairs()) - len(todo)} pairs already done, {len(todo)} to train, {args.jobs} at a time; "
+          f"results in {plan.output}")
+    try:
+        results = run_study(plan, args.jobs, lambda line: print(f"\r{line:<70}", end="", flush=True))
+    except KeyboardInterrupt:
+        print("\ninterrupted; the finished pairs are kept and the next run goes on from there")
+        return 130
+    print()
+    for number, it in results["iterations"].items():
+        spread = f" ± {it['std']:.2f}" if it["std"] is not None else ""
+        print(f"iteration {number}: {it['mean']:.2f}%{spread} test accuracy over {len(it['seeds'])} seeds "
+              f"(study's way, augmented training images: {it['train_set_mean']:.2f}%)")
+    for row in results["pairwise"]:
+        if row["exceeds_noise"]:
+            a, b = row["iterations"]
+            print(f"iteration {b} vs {a}: {row['difference']:+.2f} points, beyond the seed noise "
+                  f"(Holm-corrected p = {row['p_holm']:.3g})")
+    print(f"wrote {plan.output / 'study.json'}")
+    return 0
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+positive_int.__name__ = "whole number of at least 1"
+
+
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from .calibration import calibrate_file
 
@@ -181,6 +233,19 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("report", help="evaluate the shipped weights; rewrite weights/metrics.json and the README table")
     p.add_argument("--readme", default="README.md")
     p.set_defaults(func=cmd_report)
+
+    from .study import DEFAULT_JOBS, DEFAULT_SEEDS
+
+    p = sub.add_parser("study", help="train every iteration over several seeds; statistics in study.json")
+    p.add_argument("--iterations", type=parse_iterations, default=tuple(iterations), help="default: 1-7")
+    p.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 (default %(default)s)")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--jobs", type=positive_int, default=DEFAULT_JOBS,
+                   help="pairs trained at once, one process each (default: one per CPU core, measured faster)")
+    p.add_argument("--train-limit", type=int, help="use only the first N training images")
+    p.add_argument("--output", help="folder for the pairs and study.json (default: the per-user data folder's "
+                                    "study/; the shipped study is in weights/)")
+    p.set_defaults(func=cmd_study)
 
     p = sub.add_parser("calibrate", help="add the statistics of the \"not a digit\" verdict to existing checkpoints "
                                          "(weights unchanged)")

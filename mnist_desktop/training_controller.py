@@ -206,7 +206,7 @@ class TrainingController(QObject):
         return True
 
     def _plan_study(self, plan: StudyPlan) -> None:
-        from trainer.study import pair_config, pending_pairs
+        from trainer.study import pair_config, pending_pairs, prepare_output
 
         self._set_busy(True)
         self._stop_requested = False
@@ -214,6 +214,7 @@ class TrainingController(QObject):
         self.status.emit("Looking for pairs finished earlier…")
 
         def plan_queue() -> list[QueuedRun]:  # reads the finished pairs' files: off the GUI thread
+            prepare_output(plan)
             return [QueuedRun(RunRequest(pair_config(plan, i, s)), f"iteration {i}, seed {s}", plan.pair_images(i))
                     for i, s in pending_pairs(plan)]
 
@@ -353,7 +354,12 @@ class TrainingController(QObject):
         if use:
             self.store.activate(iteration, path)
             self.weightsChanged.emit(iteration)
-        in_use = "now in use" if use else f"kept as a past run; the better model ({current:.2f}%) stays in use"
+        if use:
+            in_use = "now in use"
+        elif current is None or "fine_tune" in checkpoint:
+            in_use = "kept as a past run; the model in use stays"
+        else:
+            in_use = f"kept as a past run; the better model ({current:.2f}%) stays in use"
         self.refresh_runs()
         if stopped:
             epochs = checkpoint["epochs"]

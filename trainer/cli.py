@@ -15,7 +15,7 @@ from .errors import ConfigError, MnistDesktopError
 from .evaluation import evaluate
 from .extra_data import FINE_TUNE_EPOCHS, FINE_TUNE_LR_FACTOR, fine_tune_defaults, fine_tune_summary
 from .iterations import DEVICES, ITERATIONS
-from .paths import shipped_weights_path, user_data_dir
+from .paths import STUDY_RESULTS_FILE, shipped_weights_path, user_data_dir
 from .runs import RunStore
 from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
 
@@ -165,7 +165,7 @@ def cmd_study(args: argparse.Namespace) -> int:
             a, b = row["iterations"]
             print(f"iteration {b} vs {a}: {row['difference']:+.2f} points, beyond the seed noise "
                   f"(Holm-corrected p = {row['p_holm']:.3g})")
-    print(f"wrote {plan.output / 'study.json'}")
+    print(f"wrote {plan.output / STUDY_RESULTS_FILE}")
     return 0
 
 

@@ -16,8 +16,8 @@ def read_metrics(weights_dir: Path | None = None) -> dict[int, dict]:
     """The shipped weights' metrics by iteration; empty if the file is absent or unreadable."""
     try:
         metrics = json.loads(((weights_dir or shipped_weights_dir()) / "metrics.json").read_text())
-        return {int(k): v for k, v in metrics["iterations"].items()}
-    except (OSError, ValueError, KeyError):
+        return {int(k): v for k, v in metrics["iterations"].items() if isinstance(v, dict)}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent, damaged or of another shape
         return {}
 
 

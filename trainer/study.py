@@ -31,7 +31,7 @@ import torch
 from .augment import augment
 from .checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
 from .data import load_mnist
-from .errors import CheckpointError
+from .errors import CheckpointError, ConfigError
 from .iterations import ITERATIONS, get_iteration
 from .paths import STUDY_RESULTS_FILE
 from .stats import holm, summarize, welch_p_value
@@ -72,6 +72,15 @@ class StudyPlan:
     def pair_images(self, iteration: int) -> int:
         """Training images one pair of ``iteration`` goes through (for progress and time left)."""
         return get_iteration(iteration).recipe.epochs * self.train_images
+
+
+def prepare_output(plan: StudyPlan) -> None:
+    """Create the study's folders before anything trains, so an unusable --output costs no training."""
+    try:
+        (plan.output / PAIRS_DIR).mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ConfigError(f"The study cannot write into {plan.output} ({e.strerror}). "
+                          "Choose another folder with --output.") from e
 
 
 def pair_config(plan: StudyPlan, iteration: int, seed: int) -> TrainConfig:
@@ -206,6 +215,7 @@ def _run_pair_in_worker(plan: StudyPlan, iteration: int, seed: int) -> tuple[int
 
 def run_study(plan: StudyPlan, jobs: int, print_line: Callable[[str], None]) -> dict:
     """Train every pending pair, ``jobs`` processes at a time, printing one progress line; then write results."""
+    prepare_output(plan)
     todo = pending_pairs(plan)
     total_images = sum(plan.pair_images(i) for i, _ in plan.pairs())
     finished_images = total_images - sum(plan.pair_images(i) for i, _ in todo)

@@ -155,8 +155,11 @@ class DrawingStore:
     def _write(self, drawing: LabelledDrawing) -> None:
         record = {"format": FORMAT, "format_version": FORMAT_VERSION} | drawing.as_record()
         record["image_png"] = base64.b64encode(image_png(drawing.image)).decode("ascii")
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{drawing.id}.", suffix=".tmp", dir=self.folder)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{drawing.id}.", suffix=".tmp", dir=self.folder)
+        except OSError as e:
+            raise DrawingsError(f"Could not keep the drawing in {self.folder} ({e.strerror}).") from e
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 json.dump(record, f, indent=1)
@@ -182,7 +185,10 @@ class DrawingStore:
         return relabelled
 
     def delete(self, drawing: LabelledDrawing) -> None:
-        self._path(drawing.id).unlink(missing_ok=True)
+        try:
+            self._path(drawing.id).unlink(missing_ok=True)
+        except OSError as e:
+            raise DrawingsError(f"Could not delete the drawing from {self.folder} ({e.strerror}).") from e
 
     # --- export and import --------------------------------------------------------------------------
     def export_zip(self, path: str | os.PathLike) -> int:

@@ -105,3 +105,11 @@ def test_the_study_command_refuses_bad_arguments_in_one_sentence(argument, capsy
     (error,) = capsys.readouterr().err.strip().splitlines()
     field = argument.split()[0].lstrip("-").replace("-", " ")  # "train limit"
     assert error.startswith("error: ") and field in error.replace("-", " ")
+
+
+def test_an_output_that_cannot_be_a_folder_is_refused_before_anything_trains(tmp_path, capsys):
+    taken = tmp_path / "a-file"
+    taken.write_text("not a folder")
+    assert main(["study", "--iterations", "1", "--seeds", "1", "--output", str(taken)]) == 2
+    (error,) = capsys.readouterr().err.strip().splitlines()
+    assert error.startswith(f"error: The study cannot write into {taken}")

@@ -9,7 +9,7 @@ learning curve with its spread, and which differences between iterations exceed 
 (Welch's t-test, Holm-corrected).
 
 The CLI runs pairs in parallel processes of one thread each (``--jobs``): on 2 CPU cores two one-thread
-processes trained 1.6-3.3x as many images per second as one two-thread process (``mnist-train bench``).
+processes trained 2.3x as many images per second as one two-thread process (``mnist-train bench``).
 """
 from __future__ import annotations
 

@@ -79,7 +79,7 @@ def calibrate(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) 
         features.append(f.double().cpu())
         logits.append(z.double().cpu())
     model.train(was_training)
-    features, logits, labels = torch.cat(features), torch.cat(logits), labels.cpu()
+    features, logits, labels = torch.cat(features), torch.cat(logits), labels.cpu().contiguous()
     digits = labels.unique()  # all ten, unless a quick run used a few images
     class_means = torch.stack([features[labels == digit].mean(0) for digit in digits])
     centred = features - class_means[torch.searchsorted(digits, labels)]

@@ -308,9 +308,10 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
         results.update(inference_latencies())
         results.update(explanation_latency())
         results.update(recognition_latency())
-        for key in ("one_model_forward_ms", "drawing_to_one_ms", "drawing_to_seven_ms", "all_maps_one_iteration_ms"):
+        for key in ("one_model_forward_ms", "drawing_to_one_ms", "drawing_to_seven_ms",
+                    "drawing_to_seven_with_verdict_ms", "all_maps_one_iteration_ms"):
             median, p95 = results[key]
-            print(f"{key:<27}: median {median:.3f} ms, p95 {p95:.3f} ms", flush=True)
+            print(f"{key:<32}: median {median:.3f} ms, p95 {p95:.3f} ms", flush=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     with tempfile.TemporaryDirectory() as workdir:
         window = make_window(Path(workdir))

@@ -70,7 +70,7 @@ class MiniResult(QFrame):
     def show(self, probabilities: np.ndarray | None, disagrees: bool, note: str = "",
              verdict: Verdict | None = None) -> None:
         """``verdict``: this model's own, on its own statistics."""
-        self.bars.set_probabilities(probabilities)
+        self.bars.set_probabilities(probabilities, is_answer=not rejected(verdict))
         self.confidence.setToolTip(verdict.reason if rejected(verdict) else "")
         if probabilities is None:
             self.digit.setText("–")

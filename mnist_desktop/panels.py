@@ -39,12 +39,14 @@ class ProbabilityBars(QWidget):
         super().__init__(parent)
         self.compact = compact
         self.probabilities: np.ndarray | None = None
+        self.is_answer = True  # False: the top bar is only a best guess ("Not a digit?"), not drawn as the answer
         self.setMinimumHeight(50 if compact else 120)
         self.setMaximumHeight(90 if compact else 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
-    def set_probabilities(self, probabilities: np.ndarray | None) -> None:
+    def set_probabilities(self, probabilities: np.ndarray | None, is_answer: bool = True) -> None:
         self.probabilities = probabilities
+        self.is_answer = is_answer
         self.update()
 
     def sizeHint(self) -> QSize:
@@ -66,7 +68,8 @@ class ProbabilityBars(QWidget):
             p = 0.0 if self.probabilities is None else float(self.probabilities[digit])
             painter.fillRect(QRectF(x + slot * 0.15, 0, slot * 0.7, usable), QColor(127, 127, 127, 40))
             h = usable * p
-            color = QColor("#2a7de1") if digit == top else QColor("#7f8c99")
+            answer = "#2a7de1" if self.is_answer else UNSURE_COLOR
+            color = QColor(answer if digit == top else "#7f8c99")
             painter.fillRect(QRectF(x + slot * 0.15, usable - h, slot * 0.7, h), color)
             painter.setPen(text)
             painter.drawText(QRectF(x, usable, slot, label_h), Qt.AlignmentFlag.AlignCenter, str(digit))
@@ -121,7 +124,7 @@ class RecognitionPanel(QGroupBox):
                     unavailable: str | None = None, verdict: Verdict | None = None) -> None:
         """``image`` is exactly what the models saw; ``verdict`` the seven's, with this iteration's digit."""
         self.preview.setPixmap(mnist_pixmap(image, 112))
-        self.bars.set_probabilities(probabilities)
+        self.bars.set_probabilities(probabilities, is_answer=not rejected(verdict))
         if unavailable:
             self.digit.setText("×")
             self.verdict.setText(unavailable)

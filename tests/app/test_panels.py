@@ -13,7 +13,7 @@ def seven() -> list[tuple[float, float]]:
 def test_a_drawn_seven_is_a_seven_small_or_large(window, qtbot):
     draw(qtbot, window.canvas, seven())
     assert window.recognition.verdict.digit == 7 and window.panel.digit.text() == "7"
-    assert "confident" in window.panel.verdict.text()
+    assert "confident" in window.panel.verdict.text() and window.panel.bars.is_answer
     large = window.image.copy()
     window.canvas.clear()
     # The same 7 in a corner, a quarter of the size, with the same (now wide) brush.
@@ -28,6 +28,7 @@ def test_a_dot_is_a_speck(window, qtbot):
     assert window.panel.digit.text() == "?"
     assert "Not a digit?" in window.panel.verdict.text() and "speck or a dot" in window.panel.verdict.text()
     assert "Best guess" in window.panel.verdict.text()
+    assert not window.panel.bars.is_answer  # the best guess's bar is not drawn as an answer
 
 
 def test_a_filled_blob_is_a_blob(window, qtbot):
@@ -45,6 +46,7 @@ def test_each_compare_card_shows_its_own_verdict(window, qtbot):
     draw(qtbot, window.canvas, [(0.3 + 0.4 * (k % 2), 0.3 + 0.4 * k / 29) for k in range(30)])
     cards = list(window.compare.results.values())
     assert all(card.digit.text() == "?" and "not a digit" in card.confidence.text() for card in cards)
+    assert not any(card.bars.is_answer for card in cards)
     assert "filled blob" in cards[0].confidence.toolTip()
 
 

@@ -14,7 +14,7 @@ from .data import default_download_dir, download_mnist, has_all_files, load_mnis
 from .errors import ConfigError, MnistDesktopError
 from .evaluation import evaluate
 from .extra_data import FINE_TUNE_EPOCHS, FINE_TUNE_LR_FACTOR, fine_tune_defaults, fine_tune_summary
-from .iterations import DEVICES, ITERATIONS
+from .iterations import DEFAULT_DEVICE, DEVICES, ITERATIONS
 from .paths import STUDY_RESULTS_FILE, shipped_weights_path, user_data_dir
 from .runs import RunStore
 from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
@@ -215,7 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, help="default: the recipe's (64)")
     p.add_argument("--no-augment", action="store_true", help="train without rotation and zoom")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE)
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
     p.add_argument("--output", help="checkpoint path (default: a new run in the per-user data folder, which the app then uses)")
     p.add_argument("--extra-data", metavar="ZIP",
@@ -239,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("study", help="train every iteration over several seeds; statistics in study.json")
     p.add_argument("--iterations", type=parse_iterations, default=tuple(iterations), help="default: 1-7")
     p.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 (default %(default)s)")
-    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE)
     p.add_argument("--jobs", type=positive_int, default=DEFAULT_JOBS,
                    help="pairs trained at once, one process each (default: one per CPU core, measured faster)")
     p.add_argument("--train-limit", type=int, help="use only the first N training images")

@@ -15,6 +15,7 @@ MNIST_STD = 0.3081
 
 # Where a run may train: "auto" picks CUDA when present. Here (torch-free) so the GUI can list them early.
 DEVICES = ("auto", "cpu", "cuda")
+DEFAULT_DEVICE = DEVICES[0]
 
 
 @dataclass(frozen=True)

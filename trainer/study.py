@@ -32,7 +32,7 @@ from .augment import augment
 from .checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
 from .data import load_mnist
 from .errors import CheckpointError, ConfigError
-from .iterations import ITERATIONS, get_iteration
+from .iterations import DEFAULT_DEVICE, ITERATIONS, get_iteration
 from .paths import STUDY_RESULTS_FILE
 from .stats import holm, summarize, welch_p_value
 from .training import BatchProgress, Finished, TrainConfig, train
@@ -50,7 +50,7 @@ class StudyPlan:
     iterations: tuple[int, ...]
     seeds: tuple[int, ...]
     output: Path
-    device: str = "auto"
+    device: str = DEFAULT_DEVICE
     data_dir: str | None = None
     train_limit: int | None = None  # only the first N training images (tests and quick looks)
 

@@ -25,7 +25,7 @@ from .data import load_mnist
 from .errors import ConfigError, MnistDesktopError, TrainingDivergedError
 from .evaluation import evaluate
 from .extra_data import DrawingsMix
-from .iterations import DEVICES, ITERATIONS, Recipe, build_model, count_parameters, get_iteration
+from .iterations import DEFAULT_DEVICE, DEVICES, ITERATIONS, Recipe, build_model, count_parameters, get_iteration
 
 MAX_EPOCHS = 1000
 MAX_LR = 10.0
@@ -71,7 +71,7 @@ class TrainConfig:
     batch_size: int | None = None
     augment: bool | None = None
     seed: int = 0
-    device: str = "auto"  # one of DEVICES
+    device: str = DEFAULT_DEVICE  # one of DEVICES
     data_dir: str | None = None
     train_limit: int | None = None  # only the first N training images (quick runs and tests)
     report_every: int = 10  # batches between BatchProgress events

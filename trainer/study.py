@@ -217,6 +217,7 @@ def run_study(plan: StudyPlan, jobs: int, print_line: Callable[[str], None]) -> 
     """Train every pending pair, ``jobs`` processes at a time, printing one progress line; then write results."""
     prepare_output(plan)
     todo = pending_pairs(plan)
+    todo_left = set(todo)
     total_images = sum(plan.pair_images(i) for i, _ in plan.pairs())
     finished_images = total_images - sum(plan.pair_images(i) for i, _ in todo)
     done_pairs = len(plan.pairs()) - len(todo)
@@ -231,11 +232,13 @@ def run_study(plan: StudyPlan, jobs: int, print_line: Callable[[str], None]) -> 
         print_line(f"pairs {done_pairs}/{len(plan.pairs())} · {rate:,.0f} images/s · about {left_text} left")
 
     def progressed(iteration: int, seed: int, images: int) -> None:
-        in_progress[(iteration, seed)] = images
-        show()
+        if (iteration, seed) in todo_left:  # a worker's last message can arrive after its pair is counted done
+            in_progress[(iteration, seed)] = images
+            show()
 
     def pair_done(iteration: int, seed: int) -> None:
         nonlocal finished_images, done_pairs
+        todo_left.discard((iteration, seed))
         in_progress.pop((iteration, seed), None)
         finished_images += plan.pair_images(iteration)
         done_pairs += 1

@@ -32,4 +32,5 @@ def shipped_weights_path(iteration: int, weights_dir: Path | None = None) -> Pat
     return (weights_dir or shipped_weights_dir()) / f"iteration{iteration}.pt"
 
 
+METRICS_FILE = "metrics.json"  # the shipped weights' test-set figures, written by ``mnist-train report``
 STUDY_RESULTS_FILE = "study.json"  # written by ``mnist-train study`` beside its pairs; the shipped one in weights/

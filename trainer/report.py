@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from .iterations import ITERATIONS
-from .paths import STUDY_RESULTS_FILE, shipped_weights_dir, shipped_weights_path
+from .paths import METRICS_FILE, STUDY_RESULTS_FILE, shipped_weights_dir, shipped_weights_path
 
 TABLE_START, TABLE_END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
 PAIRWISE_START, PAIRWISE_END = "<!-- pairwise-table:start -->", "<!-- pairwise-table:end -->"
@@ -15,7 +15,7 @@ PAIRWISE_START, PAIRWISE_END = "<!-- pairwise-table:start -->", "<!-- pairwise-t
 def read_metrics(weights_dir: Path | None = None) -> dict[int, dict]:
     """The shipped weights' metrics by iteration; empty if the file is absent or unreadable."""
     try:
-        metrics = json.loads(((weights_dir or shipped_weights_dir()) / "metrics.json").read_text())
+        metrics = json.loads(((weights_dir or shipped_weights_dir()) / METRICS_FILE).read_text())
         return {int(k): v for k, v in metrics["iterations"].items() if isinstance(v, dict)}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent, damaged or of another shape
         return {}
@@ -110,10 +110,10 @@ def write_report(data_dir: str | None, readme: Path, weights_dir: Path | None = 
         lines.append(f"iteration {number}: {result.accuracy:.2f}% test accuracy, loss {result.loss:.4f}")
     payload = {"evaluated_on": "MNIST 10k test set", "command": "mnist-train report",
                "torch_version": str(torch.__version__), "iterations": metrics}
-    (weights_dir / "metrics.json").write_text(json.dumps(payload, indent=1) + "\n")
+    (weights_dir / METRICS_FILE).write_text(json.dumps(payload, indent=1) + "\n")
     study = read_study(weights_dir)
     text = replace_between(readme.read_text(), TABLE_START, TABLE_END,
                            accuracy_table({int(k): v for k, v in metrics.items()}, study), readme)
     readme.write_text(replace_between(text, PAIRWISE_START, PAIRWISE_END, pairwise_table(study), readme))
-    lines.append(f"wrote {weights_dir / 'metrics.json'} and the tables in {readme}")
+    lines.append(f"wrote {weights_dir / METRICS_FILE} and the tables in {readme}")
     return lines

@@ -84,7 +84,7 @@ def replay_stroke(window, points: list[tuple[float, float]], hz: float = MOUSE_H
         times.append((time.perf_counter() - t0) * 1000)
         delivered, i = delivered + 1, due + 1
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
-    QApplication.processEvents()
+    wait_until(lambda: window.prediction_settled, 30)
     probabilities = window.probabilities.get(window.iteration)
     return Replay(times, delivered, len(canvas.drawing.strokes[-1].points),
                   None if probabilities is None else int(np.argmax(probabilities)))

@@ -35,6 +35,11 @@ class Throttle(QObject):
             self._run()
 
     @property
+    def pending(self) -> bool:
+        """A call waits for the end of the interval."""
+        return self._pending
+
+    @property
     def idle(self) -> bool:
         """No run within the last interval: the next call runs at once."""
         return not self._timer.isActive()

@@ -23,11 +23,12 @@ from .canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
 from .compare import CompareView
 from .drawings_view import DrawingsView, digit_of_key
 from .core.preprocess import load_image
-from .core.recognition import Recognition, drawing_input, recognise_one
+from .core.recognition import Recognition
 from .core.settings import SettingsReader
 from .inside_view import InsideView
 from .iteration_picker import IterationPicker
 from .panels import RecognitionPanel, card_html
+from .recogniser import Recogniser, Request
 from .tasks import run_in_background
 from .throttle import Throttle
 from .training_panel import TrainingPanel
@@ -72,6 +73,11 @@ class MainWindow(QMainWindow):
         self.recognition: Recognition | None = None  # the last answer: probabilities and verdicts
         self.probabilities: dict[int, np.ndarray] = {}
         self.last_error: str | None = None
+        self.recogniser = Recogniser()
+        self.recogniser.recognised.connect(self._on_recognised)
+        self.recogniser.failed.connect(self._on_recognition_failed)
+        self._asked = 0  # the number of the latest drawing sent to be recognised
+        self._shown = 0  # the number of the drawing whose answer is shown
         self.abandoned_threads = False  # closing gave up waiting on a thread; the process must exit hard
         self.shipped_metrics = read_metrics()
         self._reload_lock = threading.Lock()  # reloads in the background run one at a time, in order
@@ -233,11 +239,28 @@ class MainWindow(QMainWindow):
 
     def predict(self) -> None:
         """Recognise the drawing the way ``mnist-desktop predict`` does (core/recognition.py): render what the
-        models see from the strokes, run every available iteration, judge whether it is a digit at all."""
-        self.recognition = recognise_one(self.predictor, drawing_input(self.canvas.drawing), self.iteration)
-        self.image = self.recognition.image
-        self.probabilities = self.recognition.probabilities
+        models see from the strokes, run every available iteration, judge whether it is a digit at all. On the
+        recognition thread: the answer arrives as ``predicted``."""
+        self._asked += 1
+        self.recogniser.ask(Request(self._asked, self.canvas.drawing, self.iteration, self.predictor))
+
+    @property
+    def prediction_settled(self) -> bool:
+        """The answer shown is for the drawing as it is now: nothing waits in the throttle or the recogniser."""
+        return not self.throttle.pending and self._shown == self._asked
+
+    def _on_recognised(self, request: Request, recognition: Recognition) -> None:
+        if request.number < self._shown:
+            return  # an answer for an older drawing than the one shown
+        self._shown = request.number
+        self.recognition = recognition
+        self.image = recognition.image
+        self.probabilities = recognition.probabilities
         self.show_prediction()
+
+    def _on_recognition_failed(self, request: Request, message: str) -> None:
+        self._shown = max(self._shown, request.number)
+        self.statusBar().showMessage(message)
 
     def show_prediction(self) -> None:
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
@@ -369,6 +392,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.throttle.cancel()
+        self.recogniser.shutdown(CLOSE_WAIT_MS / 1000)
         self.training.stop()
         if not self.training.shutdown(CLOSE_WAIT_MS):
             log.warning("the training thread did not stop within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)

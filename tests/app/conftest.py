@@ -22,8 +22,14 @@ def window(qtbot, settings_path):
     return w
 
 
+def settle(qtbot, window: MainWindow) -> None:
+    """Wait until the answer shown is for the drawing as it is now (recognition runs on its own thread)."""
+    qtbot.waitUntil(lambda: window.prediction_settled, timeout=10_000)
+
+
 def draw(qtbot, canvas, points: list[tuple[float, float]]) -> None:
-    """One stroke with real mouse events; points are fractions of the square drawing area."""
+    """One stroke with real mouse events; points are fractions of the square drawing area. In the main
+    window, returns once the stroke is recognised."""
     area = canvas._area()
 
     def at(fx: float, fy: float) -> QPoint:
@@ -33,6 +39,8 @@ def draw(qtbot, canvas, points: list[tuple[float, float]]) -> None:
     for point in points[1:]:
         qtbot.mouseMove(canvas, at(*point))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*points[-1]))
+    if isinstance(canvas.window(), MainWindow):
+        settle(qtbot, canvas.window())
 
 
 def vertical_stroke() -> list[tuple[float, float]]:

@@ -3,7 +3,7 @@ import numpy as np
 
 from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK
 
-from .conftest import draw
+from .conftest import draw, settle
 
 
 def seven() -> list[tuple[float, float]]:
@@ -58,6 +58,7 @@ def test_a_mistake_loads_as_the_model_saw_it(window, qtbot, mnist_dir):
     index = item.data(256)  # Qt.ItemDataRole.UserRole
     truth, predicted = (int(part) for part in item.text().split(" → "))
     window.compare.gallery.itemClicked.emit(item)
+    settle(qtbot, window)
     test_image = window.compare._test_images[index].numpy()
     assert np.array_equal(window.image, test_image.astype(np.float32) / 255)  # no second preprocessing
     assert truth == int(window.compare._test_labels[index]) and truth != predicted

@@ -12,7 +12,7 @@ from trainer.report import read_metrics
 from trainer.runs import RunStore
 from trainer.training import TrainConfig
 
-from .conftest import draw, loop_stroke, vertical_stroke
+from .conftest import draw, loop_stroke, settle, vertical_stroke
 
 
 def top_digit(window, iteration=None) -> int | None:
@@ -36,18 +36,23 @@ def test_undo_redo_and_clear_change_the_prediction(window, qtbot):
     draw(qtbot, window.canvas, [(0.35, 0.2), (0.5, 0.15), (0.65, 0.2)])  # a hat on the 1
     with_hat = window.probabilities[5].copy()
     window.undo_action.trigger()
+    settle(qtbot, window)
     assert top_digit(window) == 1 and not np.allclose(window.probabilities[5], with_hat)
     window.redo_action.trigger()
+    settle(qtbot, window)
     assert np.allclose(window.probabilities[5], with_hat)
     window.clear_action.trigger()
+    settle(qtbot, window)
     assert window.image is None and window.probabilities == {}
     assert window.panel.digit.text() == "–" and "No digit" in window.panel.verdict.text()
     window.undo_action.trigger()
+    settle(qtbot, window)
     assert np.allclose(window.probabilities[5], with_hat)
 
 
-def test_a_blank_canvas_shows_no_prediction(window):
+def test_a_blank_canvas_shows_no_prediction(window, qtbot):
     window.predict()
+    settle(qtbot, window)
     assert window.image is None and window.probabilities == {}
     assert window.panel.bars.probabilities is None and window.panel.digit.text() == "–"
 
@@ -86,14 +91,16 @@ def test_confusion_matrix_and_gallery(window, qtbot, mnist_dir):
     assert window.compare.gallery.count() > 0
     item = window.compare.gallery.item(0)
     window.compare.gallery.itemClicked.emit(item)
+    settle(qtbot, window)
     assert window.canvas.drawing.background is not None and window.image is not None
 
 
-def test_opening_a_dark_on_light_png(window, tmp_path):
+def test_opening_a_dark_on_light_png(window, qtbot, tmp_path):
     paper = np.full((200, 150), 255, np.uint8)
     paper[30:170, 65:85] = 0  # a dark "1" on white paper
     Image.fromarray(paper).save(tmp_path / "one.png")
     assert window.open_image(str(tmp_path / "one.png"))
+    settle(qtbot, window)
     assert top_digit(window) == 1
 
 
@@ -160,6 +167,7 @@ def test_a_tablet_pen_draws(window, qtbot):
                              Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, buttons)
         QApplication.sendEvent(canvas, event)
     assert len(canvas.drawing.strokes) == 1
+    settle(qtbot, window)
     assert top_digit(window) == 1
 
 
@@ -181,7 +189,8 @@ def test_the_compare_cards_are_updated_only_while_in_view(window, qtbot):
     window.tabs.setCurrentWidget(window.compare)
     assert [r.digit.text() for r in window.compare.results.values()] == ["1"] * 7
     window.clear_action.trigger()
-    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # in view: at once
+    settle(qtbot, window)
+    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # in view: updated
 
 
 def test_ctrl_z_undoes_a_stroke_after_typing_a_brush_width(window, qtbot):

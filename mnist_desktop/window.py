@@ -63,6 +63,7 @@ class MainWindow(QMainWindow):
     predictorReady = Signal()
     predicted = Signal()  # a prediction (or "no digit") was shown
     iterationReloaded = Signal(int)  # an iteration's new weights are loaded (after training or a revert)
+    imageOpened = Signal(str)  # an opened image file is on the canvas
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
@@ -350,15 +351,17 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
-    def open_image(self, path: str) -> bool:
-        try:
-            gray = load_image(path)
-        except MnistDesktopError as e:
-            self.show_error(str(e))
-            return False
+    def open_image(self, path: str) -> None:
+        """Read the image in the background (a 40-megapixel photo takes a second or two to decode), then put
+        it on the canvas; ``imageOpened`` or a message follows."""
+        self.statusBar().showMessage(f"Opening {path}…")
+        run_in_background(lambda: (path, load_image(path)), self._on_image_read, self.show_error, self)
+
+    def _on_image_read(self, read: tuple[str, np.ndarray]) -> None:
+        path, gray = read
         self.canvas.set_image(gray)
         self.statusBar().showMessage(f"Opened {path}")
-        return True
+        self.imageOpened.emit(path)
 
     def save_drawing(self, path: str) -> bool:
         if not self.canvas.save_png(path):

@@ -99,16 +99,28 @@ def test_opening_a_dark_on_light_png(window, qtbot, tmp_path):
     paper = np.full((200, 150), 255, np.uint8)
     paper[30:170, 65:85] = 0  # a dark "1" on white paper
     Image.fromarray(paper).save(tmp_path / "one.png")
-    assert window.open_image(str(tmp_path / "one.png"))
+    with qtbot.waitSignal(window.imageOpened, timeout=10_000):
+        window.open_image(str(tmp_path / "one.png"))
+        assert window.canvas.drawing.blank  # read on the thread pool: the GUI thread goes on meanwhile
     settle(qtbot, window)
     assert top_digit(window) == 1
 
 
-def test_an_unreadable_image_gives_a_message(window, tmp_path):
+def test_an_unreadable_image_gives_a_message(window, qtbot, tmp_path):
     (tmp_path / "broken.png").write_text("not an image")
-    assert not window.open_image(str(tmp_path / "broken.png"))
+    window.open_image(str(tmp_path / "broken.png"))
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
     assert "cannot be opened as an image" in window.last_error
     assert "cannot be opened" in window.statusBar().currentMessage()
+    assert window.canvas.drawing.blank
+
+
+def test_an_image_too_large_gives_a_message_and_keeps_the_drawing(window, qtbot, tmp_path):
+    draw(qtbot, window.canvas, vertical_stroke())
+    Image.new("L", (9000, 5000)).save(tmp_path / "huge.png")  # 45 MP, over the 40 MP bound
+    window.open_image(str(tmp_path / "huge.png"))
+    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
+    assert "too large" in window.last_error and len(window.canvas.drawing.strokes) == 1
 
 
 def test_saving_the_drawing(window, qtbot, tmp_path):

@@ -279,7 +279,12 @@ class MainWindow(QMainWindow):
                                       self.recognition.verdicts if self.recognition else {})
 
     def label_drawing(self, digit: int) -> None:
-        """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings."""
+        """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings,
+        with the answers for the drawing as it is now: a key pressed right after the last stroke waits the
+        few milliseconds its recognition takes."""
+        if not self.prediction_settled:
+            self.predicted.connect(lambda: self.label_drawing(digit), Qt.ConnectionType.SingleShotConnection)
+            return
         try:
             self.statusBar().showMessage(self.drawings.keep(self.canvas.drawing, self.image, self.probabilities, digit))
         except MnistDesktopError as e:

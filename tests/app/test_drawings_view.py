@@ -2,9 +2,11 @@
 measured in Compare, and fine-tuned on through the Train panel."""
 import zipfile
 
+import numpy as np
+
 from PySide6.QtCore import QPoint, Qt
 
-from mnist_desktop.core.drawings import DrawingStore
+from mnist_desktop.core.drawings import DrawingStore, to_uint8
 from trainer.runs import RunStore
 
 from .conftest import draw, loop_stroke, vertical_stroke
@@ -51,6 +53,21 @@ def test_a_real_key_labels_the_drawing_and_the_view_shows_it_right_or_wrong(wind
     with qtbot.waitSignal(view.refreshed, timeout=10_000):
         qtbot.keyClick(view.rows[4], Qt.Key.Key_Delete)
     assert view.rows[4].count() == 0 and [d.label for d in DrawingStore().load()[0]] == [0]
+
+
+def test_a_key_pressed_before_the_stroke_is_recognised_labels_what_the_models_then_saw(window, qtbot):
+    canvas = window.canvas
+    area = canvas._area()
+    points = [QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))
+              for fx, fy in loop_stroke()]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, point)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+    label_with_key(window, qtbot, Qt.Key.Key_0)  # at once: the recognition of the finished loop is in flight
+    kept = DrawingStore().load()[0][0]
+    assert kept.strokes == canvas.drawing.strokes and kept.answers[5] == 0
+    assert np.array_equal(kept.image, to_uint8(window.image))  # the 28x28 of the whole loop, not of a part of it
 
 
 def test_nothing_to_label_is_one_sentence(window, qtbot):

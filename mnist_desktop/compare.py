@@ -90,8 +90,9 @@ class CompareView(QWidget):
     evaluated = Signal()  # the confusion matrix and gallery show a finished evaluation
     dataMissing = Signal(str)  # MNIST is needed for the confusion matrix; the technical message
 
-    TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy, weights in use",
-                     "Test accuracy over seeds (mean ± std)", "Study's figure (train set)", "CPU latency / image",
+    # Two-line headers: the columns are as wide as their figures, so the table fits beside the canvas.
+    TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy\nweights in use",
+                     "Test accuracy over\nseeds (mean ± std)", "Study's figure\n(train set)", "CPU latency\n/ image",
                      "Weights", "Layers"]
 
     def __init__(self, shipped_metrics: dict[int, dict], parent: QWidget | None = None):

@@ -16,7 +16,7 @@ def test_compare_shows_a_real_study_with_bands(qtbot, mnist_dir, tmp_path):
     qtbot.addWidget(view)
     view.set_predictor(predictor)
     assert view.chart.title().endswith("weights in use")
-    column = CompareView.TABLE_COLUMNS.index("Test accuracy over seeds (mean ± std)")
+    column = CompareView.TABLE_COLUMNS.index("Test accuracy over\nseeds (mean ± std)")
     assert view.table.item(1, column).text() == "not run"
 
     view.set_study(study)

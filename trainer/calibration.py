@@ -39,24 +39,40 @@ def split_model(model: nn.Sequential) -> tuple[nn.Sequential, nn.Sequential]:
     return nn.Sequential(*layers[:flatten]), nn.Sequential(*layers[flatten:end])
 
 
-@torch.inference_mode()
-def features_and_logits(parts: tuple[nn.Sequential, nn.Sequential], images: torch.Tensor
+def features_and_logits(parts: tuple[nn.Sequential, nn.Sequential], inputs: torch.Tensor
                         ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``split_model``'s parts, float [N, 28, 28] in [0, 1] (or uint8) -> (channel means of the last feature
-    maps [N, C], logits [N, 10])."""
+    """``split_model``'s parts, normalised images [N, 1, 28, 28] (augment.normalize, done once for all the
+    models) -> (channel means of the last feature maps [N, C], logits [N, 10])."""
     body, head = parts
-    maps = body(normalize(images))
+    maps = body(inputs)
     return maps.mean((2, 3)), head(maps)
 
 
-def energy(logits: torch.Tensor) -> torch.Tensor:
-    return torch.logsumexp(logits, 1)
+def energy(logits: np.ndarray) -> np.ndarray:
+    """logsumexp of the logits: [N, 10] -> [N]."""
+    top = logits.max(1)
+    return top + np.log(np.exp(logits - top[:, None]).sum(1))
 
 
-def mahalanobis(features: torch.Tensor, class_means: torch.Tensor, precision: torch.Tensor) -> torch.Tensor:
-    """Minus the squared Mahalanobis distance to the nearest class mean: [N, C] -> [N]."""
-    diff = features[:, None, :] - class_means[None]  # [N, classes, C]
-    return -torch.einsum("nkc,cd,nkd->nk", diff, precision, diff).amin(1)
+def class_terms(class_means: np.ndarray, precision: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The per-class parts of the Mahalanobis distance, computed once per model: P.mu_k [classes, C] and
+    mu_k.P.mu_k [classes]."""
+    projected = class_means @ precision  # the precision is symmetric
+    return projected, (projected * class_means).sum(1)
+
+
+def mahalanobis(features: np.ndarray, precision: np.ndarray, projected_means: np.ndarray,
+                mean_norms: np.ndarray) -> np.ndarray:
+    """Minus the squared Mahalanobis distance to the nearest class mean, [N, C] -> [N]: f.P.f - 2 (P.mu_k).f
+    + mu_k.P.mu_k, two small matrix products per batch with ``class_terms`` made beforehand."""
+    squared = ((features @ precision) * features).sum(1)[:, None] - 2 * features @ projected_means.T + mean_norms
+    return -squared.min(1)
+
+
+def digit_scores(features: np.ndarray, logits: np.ndarray, precision: np.ndarray, projected_means: np.ndarray,
+                 mean_norms: np.ndarray) -> dict[str, np.ndarray]:
+    """The scores the statistics rank, [N] each (higher = more like the training digits)."""
+    return {"energy": energy(logits), "mahalanobis": mahalanobis(features, precision, projected_means, mean_norms)}
 
 
 def quantile_levels(n: int) -> np.ndarray:
@@ -64,6 +80,7 @@ def quantile_levels(n: int) -> np.ndarray:
     return np.geomspace(1 / n, 1.0, QUANTILES)
 
 
+@torch.inference_mode()
 def calibrate(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) -> dict:
     """The statistics for ``model`` (eval mode, any device) from uint8 training images [N, 28, 28] and labels;
     plain tensors and numbers only, so the checkpoint still loads with ``weights_only=True``."""
@@ -75,7 +92,7 @@ def calibrate(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) 
     features, logits = [], []
     parts = split_model(model)
     for start in range(0, len(images), BATCH):
-        f, z = features_and_logits(parts, images[start:start + BATCH].to(device))
+        f, z = features_and_logits(parts, normalize(images[start:start + BATCH].to(device)))
         features.append(f.double().cpu())
         logits.append(z.double().cpu())
     model.train(was_training)
@@ -86,27 +103,39 @@ def calibrate(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) 
     covariance = centred.T @ centred / len(features)
     covariance += COVARIANCE_SHRINK * covariance.diagonal().mean() * torch.eye(len(covariance), dtype=covariance.dtype)
     precision = torch.linalg.inv(covariance)
-    levels = torch.from_numpy(quantile_levels(len(features)))
-    scores = {"energy": energy(logits), "mahalanobis": mahalanobis(features, class_means, precision)}
+    features, logits = features.numpy(), logits.numpy()
+    precision = precision.numpy()
+    scores = digit_scores(features, logits, precision, *class_terms(class_means.numpy(), precision))
+    levels = quantile_levels(len(features))
     return {
         "version": VERSION,
         "images": len(features),
         "class_means": class_means.float(),
-        "precision": precision.float(),
-        "quantiles": {name: torch.quantile(s, levels).float() for name, s in scores.items()},
+        "precision": torch.from_numpy(precision).float(),
+        "quantiles": {name: torch.from_numpy(np.quantile(s, levels)).float() for name, s in scores.items()},
     }
 
 
-def log_tail_probabilities(features: torch.Tensor, logits: torch.Tensor, statistics: dict) -> np.ndarray:
-    """[N]: log P(energy) + log P(Mahalanobis), each the share of the model's training digits that scored at
-    most as high (interpolated between the kept quantiles, floored at 1/(images + 1)): 0 = typical, very
-    negative = unlike any digit it was trained on. NumPy's interp: one call, not a dozen small tensor ops."""
-    floor = 1 / (statistics["images"] + 1)
-    levels = quantile_levels(statistics["images"])
-    scores = {"energy": energy(logits.float()),
-              "mahalanobis": mahalanobis(features.float(), statistics["class_means"], statistics["precision"])}
-    return sum(np.log(np.maximum(np.interp(s.numpy(), statistics["quantiles"][name].numpy(), levels, left=floor),
-                                 floor)) for name, s in scores.items())
+class Scorer:
+    """One model's statistics as NumPy arrays, made once when the model is loaded, so scoring an image costs
+    two small matrix products and one np.interp per score."""
+
+    def __init__(self, statistics: dict):
+        self.precision = statistics["precision"].double().numpy()
+        self.projected_means, self.mean_norms = class_terms(statistics["class_means"].double().numpy(),
+                                                            self.precision)
+        self.quantiles = {name: q.double().numpy() for name, q in statistics["quantiles"].items()}
+        self.levels = quantile_levels(statistics["images"])
+        self.floor = 1 / (statistics["images"] + 1)
+
+    def log_tail_probabilities(self, features: np.ndarray, logits: np.ndarray) -> np.ndarray:
+        """[N]: log P(energy) + log P(Mahalanobis), each the share of the model's training digits that scored
+        at most as high (interpolated between the kept quantiles, floored at 1/(images + 1)): 0 = typical,
+        very negative = unlike any digit it was trained on."""
+        scores = digit_scores(features.astype(np.float64), logits.astype(np.float64), self.precision,
+                              self.projected_means, self.mean_norms)
+        return sum(np.log(np.maximum(np.interp(s, self.quantiles[name], self.levels, left=self.floor), self.floor))
+                   for name, s in scores.items())
 
 
 def calibrate_file(path: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Path:

@@ -36,6 +36,7 @@ class Slot:
     error: str | None = None
     info: dict = field(default_factory=dict)  # checkpoint metadata without the weights
     parts: tuple | None = field(default=None, repr=False)  # the model up to its last feature maps, and the rest
+    scorer: calibration.Scorer | None = field(default=None, repr=False)  # the statistics, ready to score
     latency_ms: float | None = None  # median of one 28x28 image through this model, measured here
 
     @property
@@ -53,7 +54,7 @@ class Outputs:
     """One model's answers for a batch of images."""
 
     probabilities: np.ndarray  # [N, 10]
-    log_tail: np.ndarray | None  # [N] trainer.calibration.log_tail_probabilities; None without statistics
+    log_tail: np.ndarray | None  # [N] trainer.calibration.Scorer.log_tail_probabilities; None without statistics
 
 
 def fused_for_inference(model: torch.nn.Sequential) -> torch.nn.Sequential:
@@ -83,6 +84,7 @@ class Predictor:
             slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
             slot.parts = calibration.split_model(slot.model)
             slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
+            slot.scorer = calibration.Scorer(slot.statistics) if slot.statistics else None
         except MnistDesktopError as e:
             slot.error = str(e)
         self.slots[iteration] = slot
@@ -107,15 +109,15 @@ class Predictor:
         """float32 [N, 28, 28] in [0, 1] -> each available iteration's probabilities and, where its checkpoint
         has the statistics, how digit-like each image looks to it."""
         x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        # In chunks: the first feature maps of 10k images at once would take a gigabyte.
+        chunks = [normalize(chunk) for chunk in x.split(OUTPUT_CHUNK)]
         result = {}
         for i in self.available(iterations):
             slot = self.slots[i]
-            # In chunks: the first feature maps of 10k images at once would take a gigabyte.
-            parts = [calibration.features_and_logits(slot.parts, chunk) for chunk in x.split(OUTPUT_CHUNK)]
-            features, logits = (torch.cat(t) for t in zip(*parts))
-            statistics = slot.statistics
-            log_tail = calibration.log_tail_probabilities(features, logits, statistics) if statistics else None
-            result[i] = Outputs(torch.softmax(logits, 1).numpy(), log_tail)
+            parts = [calibration.features_and_logits(slot.parts, chunk) for chunk in chunks]
+            features, logits = (np.concatenate([t.numpy() for t in ts]) for ts in zip(*parts))
+            log_tail = slot.scorer.log_tail_probabilities(features, logits) if slot.scorer else None
+            result[i] = Outputs(np.exp(logits - calibration.energy(logits)[:, None]), log_tail)
         return result
 
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_desktop.core.preprocess import ImageError, bright_on_dark, load_image, to_mnist
+from mnist_desktop.core.drawing import Drawing
+from mnist_desktop.core.preprocess import (ImageError, bright_on_dark, grown, ink_box, load_image, to_mnist,
+                                           with_mnist_pen)
+from mnist_desktop.core.render import STROKE_WIDTH, render_as_drawn, stroke_width
+from mnist_desktop.core.verdict import MAX_STROKE_WIDTH
+
+from .nondigits import DIGITS, handwritten, nondigit_set
 
 
 def canvas_with(rect: tuple[int, int, int, int], size=(280, 280)) -> np.ndarray:
@@ -28,10 +34,10 @@ def test_centre_of_mass_is_at_the_centre():
 
 
 def test_longer_side_is_20_and_aspect_ratio_kept():
-    out = to_mnist(canvas_with((40, 100, 240, 150)))  # 200 tall, 50 wide
+    out = to_mnist(canvas_with((40, 100, 240, 200)))  # a filled block 200 tall, 100 wide: a blob, kept as it is
     rows, cols = np.nonzero(out > 0.5)
     assert rows.max() - rows.min() + 1 == 20
-    assert cols.max() - cols.min() + 1 == 5
+    assert cols.max() - cols.min() + 1 == 10
 
 
 def test_intensity_is_stretched_to_one():
@@ -81,6 +87,91 @@ def test_hand_drawn_digits_are_recognised(hwd_dir):
         predicted = load_model(5)(normalize(torch.from_numpy(images))).argmax(1)
     accuracy = (predicted == labels).float().mean().item() * 100
     assert len(rows) == 1000 and accuracy >= 99.5
+
+
+# --- the pen: strokes of an opened picture come out as wide as MNIST's ----------------------------------
+PENS = (2, 6, 15, 30)  # pixels on a 280-pixel canvas: a fine pen to a marker
+
+
+def drawn_with(number: int, pen: int) -> np.ndarray:
+    """The digit's template strokes drawn with a ``pen``-pixel brush on a 280x280 canvas, as pixels."""
+    strokes = handwritten(DIGITS[number], np.random.default_rng(0), (0.15, 0.15, 0.7, 0.7), pen / 280)
+    return render_as_drawn(Drawing(strokes=tuple(strokes)))
+
+
+@pytest.fixture(scope="module")
+def iteration_5():
+    from mnist_desktop.core.predictor import Predictor
+
+    predictor = Predictor()
+    predictor.load(5)
+    return lambda image: int(predictor.predict(image)[5].argmax())
+
+
+def test_any_pen_gives_mnists_stroke_width_and_the_same_answer(iteration_5):
+    for number in range(10):
+        images = [to_mnist(drawn_with(number, pen)) for pen in PENS]
+        widths = [float(stroke_width(image)) for image in images]
+        assert all(abs(w - STROKE_WIDTH) <= 0.5 for w in widths), (number, widths)
+        assert {iteration_5(image) for image in images} == {number}
+
+
+def with_other_pens(images: np.ndarray) -> dict[str, list[np.ndarray]]:
+    """MNIST digits (uint8 [N, 28, 28]) at 8 times their size (224x224, bilinear), as they are and with their
+    strokes eroded or dilated there: a fine pen, a marker, a fat marker."""
+    from PIL import ImageFilter
+
+    def pen(image: Image.Image, step: ImageFilter.Filter, pixels: int) -> np.ndarray:
+        for _ in range(pixels):  # 3x3 steps: a square of side 2 * pixels + 1, much faster in one go
+            image = image.filter(step)
+        return np.asarray(image)
+
+    large = [Image.fromarray(image).resize((224, 224), Image.Resampling.BILINEAR) for image in images]
+    pens = {"as they are": (None, 0), "fine pen (eroded 5 px)": (ImageFilter.MinFilter(3), 5),
+            "marker (dilated 5 px)": (ImageFilter.MaxFilter(3), 5),
+            "fat marker (dilated 10 px)": (ImageFilter.MaxFilter(3), 10)}
+    return {name: [pen(image, step, pixels) for image in large] for name, (step, pixels) in pens.items()}
+
+
+def test_mnist_digits_thinned_or_thickened_are_read_as_well(mnist_dir, iteration_5):
+    """Through to_mnist, MNIST's test digits with a fine pen or a marker measure MNIST's pen again and are
+    read at least as often as the digits as they are (within one point)."""
+    from trainer.data import load_mnist
+
+    images, labels = load_mnist("test", mnist_dir)
+    variants = {name: [to_mnist(image) for image in pictures]
+                for name, pictures in with_other_pens(images[:200].numpy()).items()}
+    read = {name: np.mean([iteration_5(image) == label for image, label in zip(inputs, labels.tolist())])
+            for name, inputs in variants.items()}
+    for name in ("fine pen (eroded 5 px)", "marker (dilated 5 px)"):
+        assert abs(np.median(stroke_width(np.stack(variants[name]))) - STROKE_WIDTH) <= 0.2
+        assert read[name] >= read["as they are"] - 0.01, read
+
+
+def test_a_thick_bar_is_thinned_and_a_block_is_left_a_blob():
+    bar = to_mnist(canvas_with((40, 120, 240, 160)))  # 200 x 40: a marker's 1
+    assert abs(stroke_width(bar) - STROKE_WIDTH) <= 0.5
+    disc = np.hypot(*(np.indices((280, 280)) - 140)) < 100
+    for blob in (canvas_with((40, 60, 240, 200)), disc):
+        assert stroke_width(to_mnist(blob)) > MAX_STROKE_WIDTH  # the verdict still sees a filled blob
+
+
+def test_photos_noise_and_tiny_pictures_are_left_as_they_are():
+    """What is not pen strokes, or too small to measure, keeps its pixels: the verdict must see it as it is."""
+    pictures = [s.image for s in nondigit_set() if s.image is not None]  # 30 photos, 30 noise images
+    tiny = np.zeros((28, 28), np.uint8)
+    tiny[4:24, 13:15] = 255
+    for picture in pictures + [tiny]:
+        digit = picture[ink_box(picture, picture.max())]  # as to_mnist crops it
+        assert with_mnist_pen(digit) is digit
+
+
+def test_growing_and_thinning_move_edges_by_the_step():
+    line = np.zeros((40, 40), np.float32)
+    line[10:30, 18:22] = 1  # 4 pixels wide
+    assert grown(line, 2).sum(1).max() == pytest.approx(8)
+    assert grown(line, 1.5).sum(1).max() == pytest.approx(7)
+    assert grown(line, -1).sum(1).max() == pytest.approx(2)
 
 
 # --- input validation: bad images generated here, one row each -------------------------------------------
@@ -180,3 +271,48 @@ def test_to_mnist_refuses_what_is_not_a_grey_image(case):
 
 def test_an_empty_image_holds_no_digit():
     assert to_mnist(np.zeros((0, 0), np.float32)) is None
+
+
+def main() -> None:
+    """Print iteration 5's accuracy through to_mnist with and without the pen step, the figures the README
+    quotes: MNIST's first 1,000 test digits with other pens, the template digits drawn with four pens, and
+    hwd1000's drawings as 280x280 canvases (evaluation only)."""
+    import os
+    from pathlib import Path
+
+    import torch
+
+    from mnist_desktop.core import preprocess
+    from trainer import load_model
+    from trainer.augment import normalize
+    from trainer.data import load_mnist
+
+    model = load_model(5)
+
+    def report(name: str, pictures: list[np.ndarray], labels: np.ndarray) -> None:
+        line = f"{name:46s}"
+        for step, pen in (("without", lambda digit: digit), ("with", with_mnist_pen)):
+            preprocess.with_mnist_pen = pen  # to_mnist with or without the pen step
+            images = np.stack([to_mnist(picture) for picture in pictures])
+            with torch.no_grad():
+                read = (model(normalize(torch.from_numpy(images))).argmax(1).numpy() == labels).mean() * 100
+            widths = stroke_width(images)
+            line += (f"  {step} the pen step: {read:5.1f}%, width {np.median(widths):.2f} px"
+                     f" ({np.quantile(widths, 0.05):.2f}-{np.quantile(widths, 0.95):.2f})")
+        preprocess.with_mnist_pen = with_mnist_pen
+        print(line)
+
+    images, labels = load_mnist("test")
+    for name, pictures in with_other_pens(images[:1000].numpy()).items():
+        report(f"MNIST test 1-1000, {name}", pictures, labels[:1000].numpy())
+    for pen in PENS:
+        report(f"templates 0-9, {pen}-px pen on 280", [drawn_with(n, pen) for n in range(10)], np.arange(10))
+    hwd = Path(os.environ.get("HWD1000_DIR", "../shared/data/hwd1000"))
+    if (hwd / "dataset.csv").is_file():
+        rows = list(csv.DictReader(open(hwd / "dataset.csv")))
+        report("hwd1000 as 280x280 canvases", [hwd_as_canvas(hwd / row["image"]) for row in rows],
+               np.array([int(row["label"]) for row in rows]))
+
+
+if __name__ == "__main__":
+    main()

@@ -76,7 +76,7 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
     ready = predictor is not None and predictor.available()
     images = np.stack([inputs[k].image for k in seen]) if seen else np.zeros((0, 28, 28), np.float32)
     outputs = predictor.outputs(images) if seen and ready else {}
-    measures = input_measures(images)  # all at once: a few array operations instead of a loop
+    measures = input_measures(images)  # all at once: array operations over the batch, a loop only for the holes
     lead = headline if headline in outputs else next(iter(outputs), None)
     # Without a model: the reason found so far, or no answer yet.
     results = [Recognition(item.image, Verdict(None, item.problem, None, None)) for item in inputs]

@@ -2,10 +2,12 @@
 
 Two kinds of evidence, checked in this order:
 1. The input itself (the 28x28 the models see) against MNIST's 60k training digits: far more ink than any
-   of them, or strokes far wider than theirs. The limits are the 99.95th percentiles of ``input_measures``
-   over the training digits (tests/app/core/test_verdict.py measures them again). Grey levels only explain a
-   rejection ("a photo"): as a check of their own they rejected 13% of hwd1000's drawings, whose small
-   strokes come out greyer than MNIST's when scaled up, and the models reject every photo anyway.
+   of them, or strokes far wider than theirs (99.95th percentiles of ``input_measures`` over the training
+   digits); more closed loops than an 8 (0.13% of them), or more line than a digit has (99.9th percentile of
+   the centre lines' length): grids, spirals, a circle with a cross, a smiley. tests/app/core/test_verdict.py
+   measures the limits again. Grey levels only explain a rejection ("a photo"): as a check of their own they
+   rejected 13% of hwd1000's drawings, whose small strokes come out greyer than MNIST's when scaled up, and
+   the models reject every photo anyway.
 2. The models: for each one, how its energy and its Mahalanobis score rank among its own training digits
    (trainer.calibration), as log tail probabilities; their mean over the models that have the statistics is
    the "digit-likeness". Below ENSEMBLE_THRESHOLD: the models do not recognise the shape. The threshold is
@@ -27,15 +29,22 @@ SPECK = "a speck or a dot, too small to be a digit"
 TOO_MUCH_INK = "a filled blob: far more ink than any digit has"
 TOO_GREY = "a photo or a texture: too many shades of grey for pen strokes"
 NO_STROKES = "a filled blob: patches of ink, not pen strokes"
+TOO_MANY_LOOPS = "too many closed loops for a digit"
+TOO_MANY_LINES = "too many lines for one digit"
 UNFAMILIAR = "the models do not recognise the shape"
 DISAGREE = "the models disagree about it"
 
-# 99.95th percentiles over MNIST's 60k training digits (input_measures; test_verdict measures them again).
-MAX_INK = 0.305  # mean brightness of the 28x28
-MAX_GREY = 0.585  # share of the ink pixels (> 0.1) that are mid-grey (0.1-0.6)
-MAX_STROKE_WIDTH = 5.71  # pixels, render.stroke_width
+# Limits from MNIST's 60k training digits (input_measures; test_verdict measures them again).
+MAX_INK = 0.305  # mean brightness of the 28x28 (99.95th percentile)
+MAX_GREY = 0.585  # share of the ink pixels (> 0.1) that are mid-grey (0.1-0.6) (99.95th percentile)
+MAX_STROKE_WIDTH = 5.71  # pixels, render.stroke_width (99.95th percentile)
+MAX_LENGTH = 66.7  # pixels of centre line (99.9th percentile): spirals, smileys and @ are longer
+INK_LEVEL = 0.5  # brighter is ink when counting holes
+MIN_HOLE_AREA = 3  # pixels: smaller gaps are where thick strokes almost meet
+MAX_HOLES = 2  # an 8 has two; 0.13% of the training digits have more: a circle with a cross has four
 
-ENSEMBLE_THRESHOLD = -6.3  # mean log tail probability over the models: 0.84% of MNIST's test digits rejected
+ENSEMBLE_THRESHOLD = -6.25  # mean log tail probability over the models: 0.97% of MNIST's test digits rejected,
+# input checks included (python -m tests.app.core.nondigits)
 MODEL_THRESHOLD = -7.3  # one model's own verdict (a Compare card): 0.74-0.98% of MNIST's test digits
 MIN_AGREEMENT = 5  # without statistics: fewer of the seven agreeing on the top digit rejects (MNIST: 0.5%)
 
@@ -52,14 +61,47 @@ class Verdict:
         return self.digit is not None
 
 
+def enclosed_holes(image: np.ndarray) -> int:
+    """How many background areas of at least MIN_HOLE_AREA pixels the ink closes all round in one 28x28 (a 0
+    has one, an 8 two). Background pixels are those under INK_LEVEL, joined to their four neighbours. The work
+    is on the background's runs along the rows (a few dozen), with array operations, not a loop over pixels:
+    the outside grows from the runs on the image's edge through touching runs; what it never reaches is
+    grouped into holes the same way."""
+    background = np.zeros((image.shape[0], image.shape[1] + 2), np.int8)
+    background[:, 1:-1] = image < INK_LEVEL
+    change = np.diff(background, axis=1)
+    rows, starts = np.nonzero(change == 1)
+    ends = np.nonzero(change == -1)[1]
+    below = (rows[:, None] + 1 == rows) & (starts[:, None] < ends) & (starts < ends[:, None])  # share a column
+    touching = below | below.T
+    outside = (rows == 0) | (rows == image.shape[0] - 1) | (starts == 0) | (ends == image.shape[1])
+    while (grown := outside | touching[outside].any(0)).sum() > outside.sum():
+        outside = grown
+    enclosed = np.nonzero(~outside)[0]
+    touching = touching[np.ix_(enclosed, enclosed)]
+    hole = np.arange(len(enclosed))  # each enclosed run ends with the smallest number among the runs it reaches
+    while True:
+        smallest = np.minimum(hole, np.where(touching, hole, len(hole)).min(1, initial=len(hole)))
+        if np.array_equal(smallest, hole):
+            break
+        hole = smallest
+    areas = np.bincount(hole, weights=(ends - starts)[enclosed])
+    return int((areas >= MIN_HOLE_AREA).sum())
+
+
 def input_measures(images: np.ndarray) -> dict[str, np.ndarray]:
     """Per 28x28 image in [0, 1] ([..., 28, 28]): ink (mean brightness), grey (mid-grey share of the ink
-    pixels), width (stroke width in pixels)."""
+    pixels), width (stroke width in pixels), length (of the strokes' centre lines in pixels: the ink over the
+    stroke width), holes (enclosed_holes)."""
     ink_pixels = images > 0.1
     grey_pixels = ink_pixels & (images < 0.6)
+    width = stroke_width(images)
+    holes = np.array([enclosed_holes(image) for image in images.reshape(-1, *images.shape[-2:])])
     return {"ink": images.mean((-2, -1)),
             "grey": grey_pixels.sum((-2, -1)) / np.maximum(ink_pixels.sum((-2, -1)), 1),
-            "width": stroke_width(images)}
+            "width": width,
+            "length": images.sum((-2, -1)) / np.maximum(width, 1e-6),
+            "holes": holes.reshape(images.shape[:-2])}
 
 
 def input_problem(measures: dict[str, float]) -> str | None:
@@ -68,12 +110,17 @@ def input_problem(measures: dict[str, float]) -> str | None:
         return TOO_MUCH_INK
     if measures["width"] > MAX_STROKE_WIDTH:
         return NO_STROKES
+    if measures["holes"] > MAX_HOLES:
+        return unfamiliar_reason(measures, TOO_MANY_LOOPS)
+    if measures["length"] > MAX_LENGTH:
+        return unfamiliar_reason(measures, TOO_MANY_LINES)
     return None
 
 
-def unfamiliar_reason(measures: dict[str, float]) -> str:
-    """What to call an input the models do not recognise: a photo when it is mostly shades of grey."""
-    return TOO_GREY if measures["grey"] > MAX_GREY else UNFAMILIAR
+def unfamiliar_reason(measures: dict[str, float], otherwise: str = UNFAMILIAR) -> str:
+    """What to call an input that is not a digit for ``otherwise``'s reason: a photo when it is mostly shades
+    of grey (a photo's texture has holes and long edges too, but "a photo" says what it is)."""
+    return TOO_GREY if measures["grey"] > MAX_GREY else otherwise
 
 
 def judge(probabilities: dict[int, np.ndarray], log_tails: dict[int, float], headline: int,

@@ -1,10 +1,15 @@
 import numpy as np
 import pytest
 
-from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, MAX_GREY, MAX_INK, MAX_STROKE_WIDTH,
-                                        MODEL_THRESHOLD, NO_STROKES, TOO_GREY, TOO_MUCH_INK, UNFAMILIAR,
-                                        input_measures, input_problem, judge, unfamiliar_reason)
+from mnist_desktop.core.drawing import Drawing, Stroke
+from mnist_desktop.core.render import render_strokes
+from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, MAX_GREY, MAX_HOLES, MAX_INK, MAX_LENGTH,
+                                        MAX_STROKE_WIDTH, MODEL_THRESHOLD, NO_STROKES, TOO_GREY, TOO_MANY_LINES,
+                                        TOO_MANY_LOOPS, TOO_MUCH_INK, UNFAMILIAR, enclosed_holes, input_measures,
+                                        input_problem, judge, unfamiliar_reason)
 from trainer.data import load_mnist
+
+from .nondigits import DIGITS, SHAPES
 
 
 def one_hot(digit: int, p: float = 0.9) -> np.ndarray:
@@ -13,11 +18,33 @@ def one_hot(digit: int, p: float = 0.9) -> np.ndarray:
     return q
 
 
-def test_input_limits_are_mnists_99_95th_percentiles(mnist_dir):
+def test_input_limits_are_measured_on_mnists_training_digits(mnist_dir):
     images, _ = load_mnist("train", mnist_dir)
     measures = input_measures(images.numpy().astype(np.float32) / 255.0)
     for name, limit in (("ink", MAX_INK), ("grey", MAX_GREY), ("width", MAX_STROKE_WIDTH)):
         assert np.quantile(measures[name], 0.9995) == pytest.approx(limit, rel=0.01), name
+    assert np.quantile(measures["length"], 0.999) == pytest.approx(MAX_LENGTH, rel=0.01)
+    # The fewest holes that keeps all but 0.2% of the digits: one fewer would reject 6%.
+    assert (measures["holes"] > MAX_HOLES).mean() < 0.002 < (measures["holes"] > MAX_HOLES - 1).mean()
+
+
+def drawn(paths: list, brush: float = 0.05) -> np.ndarray:
+    return render_strokes(Drawing(strokes=tuple(Stroke(tuple(path), brush) for path in paths)))
+
+
+def test_holes_are_the_areas_the_ink_closes():
+    ring = (np.abs(np.hypot(*np.indices((28, 28)) - 13.5) - 7) < 1.5).astype(np.float32)
+    assert enclosed_holes(ring) == 1
+    assert enclosed_holes(np.maximum(ring, np.eye(28, dtype=np.float32))) == 2  # a line across cuts it in two
+    assert [enclosed_holes(drawn(DIGITS[digit])) for digit in (1, 0, 8)] == [0, 1, 2]
+
+
+def test_too_many_loops_or_lines_for_a_digit():
+    """A circle with a cross has four loops, a spiral of two turns is longer than any digit; digits pass."""
+    assert input_problem(input_measures(drawn(SHAPES["circle with a cross"]))) == TOO_MANY_LOOPS
+    spiral = [[(0.5 + 0.035 * t * np.sin(t), 0.5 - 0.035 * t * np.cos(t)) for t in np.linspace(0, 14, 90)]]
+    assert input_problem(input_measures(drawn(spiral))) == TOO_MANY_LINES
+    assert all(input_problem(input_measures(drawn(paths))) is None for paths in DIGITS.values())
 
 
 def test_input_checks_name_blobs_and_photos():

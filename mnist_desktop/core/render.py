@@ -62,12 +62,9 @@ def draw_stroke(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: float, eraser:
     color = 0 if eraser else 255
     points = [tuple(p) for p in thinned(xy, step).tolist()]
     if len(points) > 1:
-        draw.line(points, fill=color, width=max(1, round(width)))
-    # A disc at every point makes the joins and caps round: PIL's own joint="curve" computes each join in
-    # Python and took two thirds of the rendering. PIL's ellipse covers its box's last pixel too, so a disc
-    # as wide as the line has a box one pixel narrower.
-    r = (width - 1) / 2
-    for x, y in points:
+        draw.line(points, fill=color, width=max(1, round(width)), joint="curve")
+    r = width / 2
+    for x, y in (points[0], points[-1]):
         draw.ellipse((x - r, y - r, x + r, y + r), fill=color)
 
 

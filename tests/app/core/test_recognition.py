@@ -46,8 +46,8 @@ def test_most_non_digits_are_rejected(predictor):
     samples = nondigit_set()
     flags = rejected(predictor, sample_inputs(samples))
     by_category = {c: flags[[s.category == c for s in samples]].mean() for c in dict.fromkeys(s.category for s in samples)}
-    # The issue asks for 90%; the method reaches 87.0% of this set (the README names the categories it misses).
-    assert flags.mean() >= 0.87
+    # The issue asks for 90%; the method reaches 87.8% of this set (the README names the categories it misses).
+    assert flags.mean() >= 0.875
     assert all(by_category[c] == 1.0 for c in ("dots", "filled blobs", "photos", "noise")), by_category
 
 

@@ -35,8 +35,13 @@ class TrainingWorker(QObject):
 
     @Slot(object)
     def run(self, request: RunRequest) -> None:
+        import torch
+
         from trainer.training import train
 
+        from .core.threads import TRAINING_THREADS
+
+        torch.set_num_threads(TRAINING_THREADS)  # one core is left to the window (core/threads.py)
         self.started.emit(request)
         try:
             for event in train(request.config, request.stop.is_set):

@@ -13,6 +13,7 @@ def test_a_replayed_stroke_reaches_the_canvas_and_is_predicted(window):
     assert 2 <= replay.delivered <= 40 and len(replay.move_ms) == replay.delivered - 1
     assert replay.recorded == len(window.canvas.drawing.strokes[-1].points) == replay.delivered
     assert replay.prediction is not None
+    assert replay.answer_ms >= 0 and window.prediction_settled
 
 
 def test_a_tiny_soak_reports_memory_and_the_count_of_none(window):

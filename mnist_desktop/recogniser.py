@@ -62,16 +62,16 @@ class Recogniser(QObject):
             return None if self._closed else request
 
     def _serve(self) -> None:
-        one_thread = False
+        threads_set = False
         while (request := self._next()) is not None:
-            if request.predictor is not None and not one_thread:  # torch has loaded with the models
-                import torch
-
-                from .core.threads import RECOGNITION_THREADS
-
-                torch.set_num_threads(RECOGNITION_THREADS)
-                one_thread = True
             try:
+                if request.predictor is not None and not threads_set:  # torch has loaded with the models
+                    import torch
+
+                    from .core.threads import RECOGNITION_THREADS
+
+                    torch.set_num_threads(RECOGNITION_THREADS)
+                    threads_set = True
                 result = recognise_one(request.predictor, drawing_input(request.drawing), request.headline)
             except Exception as e:  # a bug must not end recognition for the rest of the session
                 log.error("recognition failed:\n%s", traceback.format_exc())

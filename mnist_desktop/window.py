@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 
 PREDICTIONS_PER_SECOND = 30
 UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
-CLOSE_WAIT_MS = 3000  # closing waits this long for the training thread, then as long for background tasks
+CLOSE_WAIT_MS = 3000  # closing waits this long for each: the recognition thread, the training thread, background tasks
 
 
 def load_predictor() -> Predictor:
@@ -79,6 +79,7 @@ class MainWindow(QMainWindow):
         self.recogniser.failed.connect(self._on_recognition_failed)
         self._asked = 0  # the number of the latest drawing sent to be recognised
         self._shown = 0  # the number of the drawing whose answer is shown
+        self._opened = 0  # the number of the latest image file asked to be opened
         self.abandoned_threads = False  # closing gave up waiting on a thread; the process must exit hard
         self.shipped_metrics = read_metrics()
         self._reload_lock = threading.Lock()  # reloads in the background run one at a time, in order
@@ -252,7 +253,7 @@ class MainWindow(QMainWindow):
 
     def _on_recognised(self, request: Request, recognition: Recognition) -> None:
         if request.number < self._shown:
-            return  # an answer for an older drawing than the one shown
+            return  # defensive: one thread answers in order, but an older answer must never replace a newer one
         self._shown = request.number
         self.recognition = recognition
         self.image = recognition.image
@@ -260,7 +261,10 @@ class MainWindow(QMainWindow):
         self.show_prediction()
 
     def _on_recognition_failed(self, request: Request, message: str) -> None:
+        """No answer for this drawing: show none rather than the previous drawing's."""
         self._shown = max(self._shown, request.number)
+        self.recognition, self.image, self.probabilities = None, None, {}
+        self.show_prediction()
         self.statusBar().showMessage(message)
 
     def show_prediction(self) -> None:
@@ -282,11 +286,19 @@ class MainWindow(QMainWindow):
         """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings,
         with the answers for the drawing as it is now: a key pressed right after the last stroke waits the
         few milliseconds its recognition takes."""
+        self._label_when_recognised(self.canvas.drawing, digit)
+
+    def _label_when_recognised(self, drawing, digit: int) -> None:
+        if self.canvas.drawing is not drawing:
+            self.statusBar().showMessage(f"Not labelled {digit}: the drawing changed before it was recognised. "
+                                         "Press the key again.")
+            return
         if not self.prediction_settled:
-            self.predicted.connect(lambda: self.label_drawing(digit), Qt.ConnectionType.SingleShotConnection)
+            self.predicted.connect(lambda: self._label_when_recognised(drawing, digit),
+                                   Qt.ConnectionType.SingleShotConnection)
             return
         try:
-            self.statusBar().showMessage(self.drawings.keep(self.canvas.drawing, self.image, self.probabilities, digit))
+            self.statusBar().showMessage(self.drawings.keep(drawing, self.image, self.probabilities, digit))
         except MnistDesktopError as e:
             self.show_error(str(e))
 
@@ -360,10 +372,14 @@ class MainWindow(QMainWindow):
         """Read the image in the background (a 40-megapixel photo takes a second or two to decode), then put
         it on the canvas; ``imageOpened`` or a message follows."""
         self.statusBar().showMessage(f"Opening {path}…")
-        run_in_background(lambda: (path, load_image(path)), self._on_image_read, self.show_error, self)
+        self._opened += 1
+        number = self._opened
+        run_in_background(lambda: (number, path, load_image(path)), self._on_image_read, self.show_error, self)
 
-    def _on_image_read(self, read: tuple[str, np.ndarray]) -> None:
-        path, gray = read
+    def _on_image_read(self, read: tuple[int, str, np.ndarray]) -> None:
+        number, path, gray = read
+        if number != self._opened:
+            return  # a file opened later replaces this one, even if this one took longer to read
         self.canvas.set_image(gray)
         self.statusBar().showMessage(f"Opened {path}")
         self.imageOpened.emit(path)
@@ -400,7 +416,9 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.sync()
         self.throttle.cancel()
-        self.recogniser.shutdown(CLOSE_WAIT_MS / 1000)
+        if not self.recogniser.shutdown(CLOSE_WAIT_MS / 1000):
+            log.warning("recognition did not end within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)
+            self.abandoned_threads = True
         self.training.stop()
         if not self.training.shutdown(CLOSE_WAIT_MS):
             log.warning("the training thread did not stop within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)

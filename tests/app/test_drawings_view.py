@@ -70,6 +70,21 @@ def test_a_key_pressed_before_the_stroke_is_recognised_labels_what_the_models_th
     assert np.array_equal(kept.image, to_uint8(window.image))  # the 28x28 of the whole loop, not of a part of it
 
 
+def test_a_label_for_a_drawing_cleared_before_its_answer_keeps_nothing(window, qtbot):
+    canvas = window.canvas
+    area = canvas._area()
+    points = [QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))
+              for fx, fy in vertical_stroke()]
+    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
+    for point in points[1:]:
+        qtbot.mouseMove(canvas, point)
+    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+    qtbot.keyClick(canvas, Qt.Key.Key_1)  # the stroke's recognition is still in flight
+    window.clear_action.trigger()
+    qtbot.waitUntil(lambda: "Not labelled 1" in window.statusBar().currentMessage(), timeout=10_000)
+    assert DrawingStore().load() == ([], [])
+
+
 def test_nothing_to_label_is_one_sentence(window, qtbot):
     qtbot.keyClick(window.canvas, Qt.Key.Key_3)
     assert window.last_error == "There is no digit to label: draw one first, then press its key (0-9)."

@@ -27,9 +27,9 @@ def settle(qtbot, window: MainWindow) -> None:
     qtbot.waitUntil(lambda: window.prediction_settled, timeout=10_000)
 
 
-def draw(qtbot, canvas, points: list[tuple[float, float]]) -> None:
-    """One stroke with real mouse events; points are fractions of the square drawing area. In the main
-    window, returns once the stroke is recognised."""
+def stroke(qtbot, canvas, points: list[tuple[float, float]]) -> None:
+    """One stroke with real mouse events; points are fractions of the square drawing area. Returns at once:
+    in the main window its recognition may still be in flight."""
     area = canvas._area()
 
     def at(fx: float, fy: float) -> QPoint:
@@ -39,6 +39,11 @@ def draw(qtbot, canvas, points: list[tuple[float, float]]) -> None:
     for point in points[1:]:
         qtbot.mouseMove(canvas, at(*point))
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=at(*points[-1]))
+
+
+def draw(qtbot, canvas, points: list[tuple[float, float]]) -> None:
+    """A stroke (see ``stroke``); in the main window, returns once it is recognised."""
+    stroke(qtbot, canvas, points)
     if isinstance(canvas.window(), MainWindow):
         settle(qtbot, canvas.window())
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from mnist_desktop.core.drawings import DrawingStore, to_uint8
 from trainer.runs import RunStore
 
-from .conftest import draw, loop_stroke, vertical_stroke
+from .conftest import draw, loop_stroke, stroke, vertical_stroke
 
 
 def label_with_key(window, qtbot, key) -> None:
@@ -57,13 +57,7 @@ def test_a_real_key_labels_the_drawing_and_the_view_shows_it_right_or_wrong(wind
 
 def test_a_key_pressed_before_the_stroke_is_recognised_labels_what_the_models_then_saw(window, qtbot):
     canvas = window.canvas
-    area = canvas._area()
-    points = [QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))
-              for fx, fy in loop_stroke()]
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
-    for point in points[1:]:
-        qtbot.mouseMove(canvas, point)
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+    stroke(qtbot, canvas, loop_stroke())
     label_with_key(window, qtbot, Qt.Key.Key_0)  # at once: the recognition of the finished loop is in flight
     kept = DrawingStore().load()[0][0]
     assert kept.strokes == canvas.drawing.strokes and kept.answers[5] == 0
@@ -72,13 +66,7 @@ def test_a_key_pressed_before_the_stroke_is_recognised_labels_what_the_models_th
 
 def test_a_label_for_a_drawing_cleared_before_its_answer_keeps_nothing(window, qtbot):
     canvas = window.canvas
-    area = canvas._area()
-    points = [QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))
-              for fx, fy in vertical_stroke()]
-    qtbot.mousePress(canvas, Qt.MouseButton.LeftButton, pos=points[0])
-    for point in points[1:]:
-        qtbot.mouseMove(canvas, point)
-    qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=points[-1])
+    stroke(qtbot, canvas, vertical_stroke())
     qtbot.keyClick(canvas, Qt.Key.Key_1)  # the stroke's recognition is still in flight
     window.clear_action.trigger()
     qtbot.waitUntil(lambda: "Not labelled 1" in window.statusBar().currentMessage(), timeout=10_000)

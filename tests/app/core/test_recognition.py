@@ -1,6 +1,5 @@
 """The recognition path against real data: MNIST's test digits, hwd1000's drawings (evaluation only) and the
 generated non-digits. The rates here are the ones the README quotes."""
-import shutil
 
 import numpy as np
 import pytest

@@ -3,6 +3,7 @@ image behind them. Qt-free, so the models' input can be rendered from it anywher
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -14,6 +15,11 @@ class Stroke:
     points: tuple[Point, ...]
     width: float  # canvas units
     eraser: bool = False
+
+    @cached_property
+    def xy(self) -> np.ndarray:
+        """The points as float64 [N, 2], made once: every recognition of a drawing renders all its strokes."""
+        return np.asarray(self.points, dtype=np.float64).reshape(-1, 2)
 
 
 @dataclass(frozen=True)

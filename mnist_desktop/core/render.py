@@ -37,8 +37,11 @@ def ink_strokes(drawing: Drawing) -> list[Stroke]:
 
 def centre_line_extent(drawing: Drawing) -> float:
     """The longer side of the box around the ink strokes' centre lines, in canvas units (0 for no strokes)."""
-    points = np.array([p for s in ink_strokes(drawing) for p in s.points], dtype=np.float64).reshape(-1, 2)
-    return float((points.max(0) - points.min(0)).max()) if len(points) else 0.0
+    strokes = ink_strokes(drawing)
+    if not strokes:
+        return 0.0
+    points = np.concatenate([s.xy for s in strokes])
+    return float((points.max(0) - points.min(0)).max())
 
 
 def is_speck(drawing: Drawing) -> bool:
@@ -71,22 +74,23 @@ def draw_stroke(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: float, eraser:
 def render_strokes(drawing: Drawing) -> np.ndarray | None:
     """The drawing's strokes (no background image) -> float32 [28, 28] in [0, 1], centre lines scaled to
     fill MNIST's 20-pixel box, pen STROKE_WIDTH, centre of mass at the centre; None without ink strokes."""
-    if not ink_strokes(drawing):
+    strokes = ink_strokes(drawing)
+    if not strokes:
         return None
-    lines = [np.asarray(stroke.points, dtype=np.float64).reshape(-1, 2) for stroke in drawing.strokes]
-    ink = np.concatenate([xy for xy, stroke in zip(lines, drawing.strokes) if not stroke.eraser])
+    ink = np.concatenate([s.xy for s in strokes])
     low, high = ink.min(0), ink.max(0)
-    brush = float(np.median([s.width for s in ink_strokes(drawing)]))
+    brush = float(np.median([s.width for s in strokes]))
     # A dot has no extent: size it as if its brush were the digit, so it stays a dot and not a disc.
     scale = (DIGIT_BOX - STROKE_WIDTH) / max(float((high - low).max()), brush)  # 28x28 pixels per canvas unit
     side = FRAME * SUPERSAMPLE
     image = Image.new("L", (2 * side, 2 * side), 0)  # room to move the centre of mass to the middle
     draw = ImageDraw.Draw(image)
     centre = (low + high) / 2
-    for xy, stroke in zip(lines, drawing.strokes):
+    for stroke in drawing.strokes:
         # The eraser keeps its size relative to the brush the ink was drawn with.
         width = STROKE_WIDTH * (stroke.width / brush if stroke.eraser else 1.0) * SUPERSAMPLE
-        draw_stroke(draw, ((xy - centre) * scale + FRAME) * SUPERSAMPLE, width, stroke.eraser, step=SUPERSAMPLE)
+        draw_stroke(draw, ((stroke.xy - centre) * scale + FRAME) * SUPERSAMPLE, width, stroke.eraser,
+                    step=SUPERSAMPLE)
     fine = np.asarray(image, dtype=np.float32)
     mass = fine.sum()
     if mass == 0:  # all erased
@@ -113,6 +117,5 @@ def render_as_drawn(drawing: Drawing, size: int = 280) -> np.ndarray:
         image.paste(fitted, ((size - fitted.width) // 2, (size - fitted.height) // 2))
     draw = ImageDraw.Draw(image)
     for stroke in drawing.strokes:
-        xy = np.asarray(stroke.points, dtype=np.float64).reshape(-1, 2) * size
-        draw_stroke(draw, xy, stroke.width * size, stroke.eraser, step=2.0)  # the digit may be small here
+        draw_stroke(draw, stroke.xy * size, stroke.width * size, stroke.eraser, step=2.0)  # the digit may be small here
     return np.asarray(image)

@@ -39,7 +39,7 @@ MAX_INK = 0.305  # mean brightness of the 28x28 (99.95th percentile)
 MAX_GREY = 0.585  # share of the ink pixels (> 0.1) that are mid-grey (0.1-0.6) (99.95th percentile)
 MAX_STROKE_WIDTH = 5.71  # pixels, render.stroke_width (99.95th percentile)
 MAX_LENGTH = 66.7  # pixels of centre line (99.9th percentile): spirals, smileys and @ are longer
-INK_LEVEL = 0.5  # brighter is ink when counting holes
+HOLE_INK_LEVEL = 0.5  # brighter is ink when counting holes (preprocess.INK_LEVEL is another measure)
 MIN_HOLE_AREA = 3  # pixels: smaller gaps are where thick strokes almost meet
 MAX_HOLES = 2  # an 8 has two; 0.13% of the training digits have more: a circle with a cross has four
 
@@ -63,12 +63,12 @@ class Verdict:
 
 def enclosed_holes(image: np.ndarray) -> int:
     """How many background areas of at least MIN_HOLE_AREA pixels the ink closes all round in one 28x28 (a 0
-    has one, an 8 two). Background pixels are those under INK_LEVEL, joined to their four neighbours. The work
-    is on the background's runs along the rows (a few dozen), with array operations, not a loop over pixels:
-    the outside grows from the runs on the image's edge through touching runs; what it never reaches is
+    has one, an 8 two). Background pixels are those under HOLE_INK_LEVEL, joined to their four neighbours.
+    The work is on the background's runs along the rows (a few dozen), with array operations, not a loop over
+    pixels: the outside grows from the runs on the image's edge through touching runs; what it never reaches is
     grouped into holes the same way."""
     background = np.zeros((image.shape[0], image.shape[1] + 2), np.int8)
-    background[:, 1:-1] = image < INK_LEVEL
+    background[:, 1:-1] = image < HOLE_INK_LEVEL
     change = np.diff(background, axis=1)
     rows, starts = np.nonzero(change == 1)
     ends = np.nonzero(change == -1)[1]

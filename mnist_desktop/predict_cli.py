@@ -70,10 +70,12 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = Predictor()
     predictor.load_all()
+    problems = "; ".join(predictor.problems())
     if not predictor.available():
-        problems = "; ".join(f"iteration {n}: {s.error}" for n, s in sorted(predictor.slots.items()))
         print(f"error: no model could be loaded ({problems})", file=sys.stderr)
         return EXIT_UNREADABLE
+    if problems:
+        print(f"warning: unavailable: {problems}", file=sys.stderr)
     status = 0
     for start in range(0, len(args.files), BATCH):
         readable, inputs = [], []

@@ -160,8 +160,9 @@ def _check_frame(checkpoint: Any, source: str) -> None:
                                   "be meaningless. Retrain the iteration or restore the file.")
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """The checkpoint dict, checked, or CheckpointError saying why the file is not a usable checkpoint.
+def load_torch_file(path: str | os.PathLike, restore: str = "Retrain the iteration or restore the file.") -> Any:
+    """What ``torch.save`` wrote to ``path``, read with ``weights_only=True``, or CheckpointError saying why it
+    cannot be read; ``restore`` says what to do about a damaged file.
 
     Only a regular file is opened: a pipe or device named like a checkpoint would block or never end.
     """
@@ -180,13 +181,18 @@ def read_checkpoint(path: str | os.PathLike) -> dict:
         raise CheckpointError(f"{path} is not a checkpoint: it is not a PyTorch file at all. "
                               "Choose a .pt file written by mnist-desktop.")
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:  # weights_only refuses anything but tensors and plain containers
         raise CheckpointError(f"{path} holds Python objects other than weights, so it is not an mnist-desktop "
                               "checkpoint and was not loaded (loading it could run code).") from e
     except Exception as e:  # torch raises RuntimeError, EOFError... for damaged archives
         raise CheckpointError(f"{path} is truncated or damaged and cannot be read ({type(e).__name__}). "
-                              "Retrain the iteration or restore the file.") from e
+                              f"{restore}") from e
+
+
+def read_checkpoint(path: str | os.PathLike) -> dict:
+    """The checkpoint dict, checked, or CheckpointError saying why the file is not a usable checkpoint."""
+    checkpoint = load_torch_file(path)
     _check_frame(checkpoint, str(path))
     CheckpointInfo.of(checkpoint, str(path))
     return checkpoint

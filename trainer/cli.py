@@ -188,6 +188,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shapes(args: argparse.Namespace) -> int:
+    from .digit_shapes import shapes_path, write_shapes
+
+    folder = Path(args.weights_dir) if args.weights_dir else None
+    print(f"wrote {write_shapes(shapes_path(folder), args.data_dir)}")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmarks
 
@@ -252,6 +260,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("checkpoints", nargs="*", help="checkpoint files (default: the seven in --weights-dir)")
     p.add_argument("--weights-dir", help="default: the shipped weights")
     p.set_defaults(func=cmd_calibrate)
+
+    p = sub.add_parser("shapes", help="fit the pixel model of MNIST's training digits that the \"not a digit\" "
+                                      "verdict uses beside the seven (digit_shapes.pt)")
+    p.add_argument("--weights-dir", help="where to write it (default: the shipped weights)")
+    p.set_defaults(func=cmd_shapes)
 
     p = sub.add_parser("bench", help="training throughput against the study's pipeline (the app's figures: "
                                      "mnist-desktop bench)")

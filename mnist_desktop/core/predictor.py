@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from trainer import calibration
+from trainer import calibration, digit_shapes
 from trainer.augment import normalize
 from trainer.checkpoint import model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
@@ -73,6 +73,8 @@ class Predictor:
         self.store = store or RunStore()
         self.weights_dir = weights_dir or shipped_weights_dir()
         self.slots: dict[int, Slot] = {}
+        self.shapes: digit_shapes.ShapeScorer | None = None  # the pixel model of the verdict, once loaded
+        self.shapes_error: str | None = None  # why it could not be loaded
 
     def load(self, iteration: int) -> Slot:
         """(Re)load the weights ``iteration`` should use now."""
@@ -84,7 +86,7 @@ class Predictor:
             slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
             slot.parts = calibration.split_model(slot.model)
             slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
-            slot.scorer = calibration.Scorer(slot.statistics) if slot.statistics else None
+            slot.scorer = calibration.Scorer(slot.statistics) if calibration.is_current(slot.statistics) else None
         except MnistDesktopError as e:
             slot.error = str(e)
         self.slots[iteration] = slot
@@ -93,6 +95,17 @@ class Predictor:
     def load_all(self) -> None:
         for iteration in ITERATIONS:
             self.load(iteration)
+        try:
+            self.shapes = digit_shapes.read_shapes(digit_shapes.shapes_path(self.weights_dir))
+        except MnistDesktopError as e:
+            self.shapes_error = str(e)
+
+    def problems(self) -> list[str]:
+        """What could not be loaded, a sentence each: iterations left unavailable, the verdict's pixel model."""
+        found = [f"iteration {i}: {slot.error}" for i, slot in sorted(self.slots.items()) if slot.error]
+        if self.shapes_error:
+            found.append(f"the \"not a digit\" verdict's pixel model (the models judge alone): {self.shapes_error}")
+        return found
 
     def available(self, among: list[int] | None = None) -> list[int]:
         """The iterations with loaded weights, all of them or those of ``among``."""
@@ -115,10 +128,17 @@ class Predictor:
         for i in self.available(iterations):
             slot = self.slots[i]
             parts = [calibration.features_and_logits(slot.parts, chunk) for chunk in chunks]
-            features, logits = (np.concatenate([t.numpy() for t in ts]) for ts in zip(*parts))
-            log_tail = slot.scorer.log_tail_probabilities(features, logits) if slot.scorer else None
-            result[i] = Outputs(np.exp(logits - calibration.energy(logits)[:, None]), log_tail)
+            features, logits = (torch.cat(ts) for ts in zip(*parts))
+            energies = torch.logsumexp(logits, 1)  # the energy score, and the softmax's denominator
+            log_tail = (slot.scorer.log_tail_probabilities(features.numpy(), energies.numpy()) if slot.scorer
+                        else None)
+            result[i] = Outputs((logits - energies[:, None]).exp().numpy(), log_tail)
         return result
+
+    def shape_log_tails(self, images: np.ndarray) -> np.ndarray | None:
+        """float32 [N, 28, 28] -> how digit-like the pixel model finds each (trainer.digit_shapes); None without
+        it."""
+        return self.shapes.log_tail_probabilities(images) if self.shapes else None
 
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""

@@ -76,6 +76,7 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
     ready = predictor is not None and predictor.available()
     images = np.stack([inputs[k].image for k in seen]) if seen else np.zeros((0, 28, 28), np.float32)
     outputs = predictor.outputs(images) if seen and ready else {}
+    shape_tails = predictor.shape_log_tails(images) if outputs else None
     measures = input_measures(images)  # all at once: array operations over the batch, a loop only for the holes
     lead = headline if headline in outputs else next(iter(outputs), None)
     # Without a model: the reason found so far, or no answer yet.
@@ -89,8 +90,9 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
         log_tails = {i: float(out.log_tail[row]) for i, out in outputs.items() if out.log_tail is not None}
         verdicts = {i: judge({i: p}, {i: log_tails[i]} if i in log_tails else {}, i, problem, unfamiliar)
                     for i, p in probabilities.items()}
-        results[k] = Recognition(item.image, judge(probabilities, log_tails, lead, problem, unfamiliar),
-                                 probabilities, verdicts)
+        shape_tail = None if shape_tails is None else float(shape_tails[row])
+        verdict = judge(probabilities, log_tails, lead, problem, unfamiliar, shape_tail)
+        results[k] = Recognition(item.image, verdict, probabilities, verdicts)
     return results
 
 

@@ -8,12 +8,14 @@ Two kinds of evidence, checked in this order:
    measures the limits again. Grey levels only explain a rejection ("a photo"): as a check of their own they
    rejected 13% of hwd1000's drawings, whose small strokes come out greyer than MNIST's when scaled up, and
    the models reject every photo anyway.
-2. The models: for each one, how its energy and its Mahalanobis score rank among its own training digits
-   (trainer.calibration), as log tail probabilities; their mean over the models that have the statistics is
-   the "digit-likeness". Below ENSEMBLE_THRESHOLD: the models do not recognise the shape. The threshold is
-   set on MNIST's 10k test digits so that at most 1% of them are rejected, input checks included
-   (``python -m tests.app.core.nondigits`` prints the quantiles and the rates). Checkpoints without the
-   statistics fall back to the seven's agreement.
+2. The models: for each one, how its energy and the likelihood of its features under its digit classes'
+   Gaussians rank among its own training digits (trainer.calibration), as log tail probabilities. Their mean
+   over the models that have the statistics, plus the same tail of the pixel model of MNIST's digits
+   (trainer.digit_shapes), is the "digit-likeness". Below ENSEMBLE_THRESHOLD: the models do not recognise
+   the shape. The threshold is set on MNIST's 10k test digits so that at most 1% of them are rejected, input
+   checks included (``python -m tests.app.core.nondigits`` prints the quantiles and the rates). Without the
+   pixel model the mean alone meets its own threshold; checkpoints without the statistics fall back to the
+   seven's agreement.
 """
 from __future__ import annotations
 
@@ -43,9 +45,11 @@ HOLE_INK_LEVEL = 0.5  # brighter is ink when counting holes (preprocess.INK_LEVE
 MIN_HOLE_AREA = 3  # pixels: smaller gaps are where thick strokes almost meet
 MAX_HOLES = 2  # an 8 has two; 0.13% of the training digits have more: a circle with a cross has four
 
-ENSEMBLE_THRESHOLD = -6.25  # mean log tail probability over the models: 0.97% of MNIST's test digits rejected,
-# input checks included (python -m tests.app.core.nondigits)
-MODEL_THRESHOLD = -7.3  # one model's own verdict (a Compare card): 0.74-0.98% of MNIST's test digits
+# Thresholds on the digit-likeness, each rejecting at most 1% of MNIST's test digits with the input checks
+# (python -m tests.app.core.nondigits prints the 1% quantiles they come from):
+ENSEMBLE_THRESHOLD = -10.7  # the models' mean log tail probability plus the pixel model's
+MODELS_ONLY_THRESHOLD = -7.0  # the models' mean alone, when the pixel model's file cannot be read
+MODEL_THRESHOLD = -8.1  # one model's own verdict (a Compare card), the lowest of the seven's quantiles
 MIN_AGREEMENT = 5  # without statistics: fewer of the seven agreeing on the top digit rejects (MNIST: 0.5%)
 
 
@@ -124,20 +128,27 @@ def unfamiliar_reason(measures: dict[str, float], otherwise: str = UNFAMILIAR) -
 
 
 def judge(probabilities: dict[int, np.ndarray], log_tails: dict[int, float], headline: int,
-          problem: str | None, unfamiliar: str = UNFAMILIAR) -> Verdict:
+          problem: str | None, unfamiliar: str = UNFAMILIAR, shape_tail: float | None = None) -> Verdict:
     """The verdict of the models ``probabilities`` holds (each one's [10]), the headline model's digit.
 
     ``log_tails``: each model's digit-likeness, for the models whose checkpoint has the statistics;
     ``problem``: what input_problem found, if anything; ``unfamiliar``: the reason to give when the models
-    do not recognise it. One model alone gives its own verdict."""
+    do not recognise it; ``shape_tail``: the pixel model's digit-likeness, if it is loaded. One model alone
+    gives its own verdict, from its own scores."""
     p = probabilities[headline]
     guess = int(np.argmax(p))
     confidence = float(p[guess])
     if problem:
         return Verdict(None, problem, guess, confidence)
-    threshold = ENSEMBLE_THRESHOLD if len(probabilities) > 1 else MODEL_THRESHOLD
     if log_tails:
-        if float(np.mean(list(log_tails.values()))) < threshold:
+        likeness = float(np.mean(list(log_tails.values())))
+        if len(probabilities) == 1:
+            threshold = MODEL_THRESHOLD
+        elif shape_tail is None:
+            threshold = MODELS_ONLY_THRESHOLD
+        else:
+            likeness, threshold = likeness + shape_tail, ENSEMBLE_THRESHOLD
+        if likeness < threshold:
             return Verdict(None, unfamiliar, guess, confidence)
     elif len(probabilities) > 1:
         votes = Counter(int(np.argmax(q)) for q in probabilities.values())

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import torch
 
@@ -28,15 +30,23 @@ def test_calibrate_adds_the_statistics_and_keeps_the_weights(tmp_path, mnist_dir
     assert torch.allclose(stats["class_means"], shipped["class_means"], atol=1e-5)
 
 
-def test_the_expanded_mahalanobis_is_the_distance_to_the_nearest_class(mnist_dir):
-    """f.P.f - 2 (P.mu_k).f + mu_k.P.mu_k, as the predictor computes it, against (f - mu_k).P.(f - mu_k)."""
+def test_the_class_log_likelihood_is_the_likeliest_class_gaussian_density(mnist_dir):
+    """The verdict's score against torch's own multivariate normal, built from the stored precision."""
     stats = read_checkpoint(shipped_weights_path(5))[calibration.KEY]
     with torch.inference_mode():
         features, _ = calibration.features_and_logits(calibration.split_model(load_model(5)),
                                                       normalize(load_mnist("test", mnist_dir)[0][:300]))
-    features = features.double().numpy()
-    means, precision = stats["class_means"].double().numpy(), stats["precision"].double().numpy()
-    diff = features[:, None, :] - means[None]
-    direct = -np.einsum("nkc,cd,nkd->nk", diff, precision, diff).min(1)
-    expanded = calibration.mahalanobis(features, precision, *calibration.class_terms(means, precision))
-    np.testing.assert_allclose(expanded, direct, rtol=1e-9, atol=1e-9)
+    features = features.double()
+    gaussians = {name: stats[name].double() for name in ("class_means", "precisions", "log_determinants")}
+    normals = [torch.distributions.MultivariateNormal(mean, precision_matrix=precision)
+               for mean, precision in zip(gaussians["class_means"], gaussians["precisions"])]
+    constant = 0.5 * features.shape[1] * math.log(2 * math.pi)  # left out of the score: the same for every class
+    direct = torch.stack([normal.log_prob(features) for normal in normals], 1).max(1).values + constant
+    ours = calibration.ClassGaussians.of(stats).log_likelihood(features.numpy())
+    np.testing.assert_allclose(ours, direct.numpy(), rtol=1e-4, atol=1e-3)  # the log-determinant is stored as float32
+
+
+def test_older_statistics_are_not_used(mnist_dir):
+    stats = read_checkpoint(shipped_weights_path(5))[calibration.KEY]
+    assert calibration.is_current(stats)
+    assert not calibration.is_current(stats | {"version": 1}) and not calibration.is_current(None)

@@ -28,8 +28,23 @@ def rejected(predictor, inputs) -> np.ndarray:
 
 
 def test_at_most_one_percent_of_mnists_test_digits_are_rejected(predictor, mnist_dir):
-    inputs, _ = mnist_inputs("test")
-    assert rejected(predictor, inputs).mean() <= 0.01
+    results = recognise(predictor, mnist_inputs("test")[0], DEFAULT_ITERATION)
+    assert np.mean([not r.verdict.is_digit for r in results]) <= 0.01
+    for n in range(1, 8):  # each model's own verdict too (the Compare cards)
+        assert np.mean([not r.verdicts[n].is_digit for r in results]) <= 0.01, n
+
+
+def test_without_the_pixel_model_the_models_judge_alone(tmp_path, predictor, mnist_dir):
+    for n in range(1, 8):
+        (tmp_path / f"iteration{n}.pt").symlink_to(shipped_weights_path(n))
+    alone = Predictor(weights_dir=tmp_path)
+    alone.load_all()
+    assert alone.shapes is None and alone.available() == list(range(1, 8))
+    missing = tmp_path / "digit_shapes.pt"
+    assert alone.problems() == [f"the \"not a digit\" verdict's pixel model (the models judge alone): "
+                                f"Cannot open the weights file {missing}: No such file or directory."]
+    assert rejected(alone, mnist_inputs("test")[0]).mean() <= 0.01
+    assert rejected(alone, sample_inputs(nondigit_set())).mean() >= 0.85
 
 
 def test_hand_drawn_digits_are_kept_and_read(predictor, hwd_dir):
@@ -45,8 +60,7 @@ def test_most_non_digits_are_rejected(predictor):
     samples = nondigit_set()
     flags = rejected(predictor, sample_inputs(samples))
     by_category = {c: flags[[s.category == c for s in samples]].mean() for c in dict.fromkeys(s.category for s in samples)}
-    # The issue asks for 90%; the method reaches 87.8% of this set (the README names the categories it misses).
-    assert flags.mean() >= 0.875
+    assert flags.mean() >= 0.90
     assert all(by_category[c] == 1.0 for c in ("dots", "filled blobs", "photos", "noise")), by_category
 
 

@@ -4,9 +4,9 @@ import pytest
 from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.render import render_strokes
 from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, MAX_GREY, MAX_HOLES, MAX_INK, MAX_LENGTH,
-                                        MAX_STROKE_WIDTH, MODEL_THRESHOLD, NO_STROKES, TOO_GREY, TOO_MANY_LINES,
-                                        TOO_MANY_LOOPS, TOO_MUCH_INK, UNFAMILIAR, enclosed_holes, input_measures,
-                                        input_problem, judge, unfamiliar_reason)
+                                        MAX_STROKE_WIDTH, MODEL_THRESHOLD, MODELS_ONLY_THRESHOLD, NO_STROKES,
+                                        TOO_GREY, TOO_MANY_LINES, TOO_MANY_LOOPS, TOO_MUCH_INK, UNFAMILIAR,
+                                        enclosed_holes, input_measures, input_problem, judge, unfamiliar_reason)
 from trainer.data import load_mnist
 
 from .nondigits import DIGITS, SHAPES
@@ -63,14 +63,19 @@ def test_input_checks_name_blobs_and_photos():
 def test_judge_the_seven_together_and_one_alone():
     seven = {n: one_hot(3) for n in range(1, 8)}
     typical = {n: -1.0 for n in range(1, 8)}
-    verdict = judge(seven, typical, 5, None)
+    verdict = judge(seven, typical, 5, None, shape_tail=-1.0)
     assert verdict.is_digit and verdict.digit == 3 and verdict.confidence == pytest.approx(0.9)
-    strange = {n: ENSEMBLE_THRESHOLD - 0.5 for n in range(1, 8)}
-    verdict = judge(seven, strange, 5, None)
+    assert judge(seven, typical, 5, TOO_MUCH_INK, shape_tail=-1.0).reason == TOO_MUCH_INK
+    # The models' mean and the pixel model's tail add up: each alone would pass, together they reject.
+    half = {n: ENSEMBLE_THRESHOLD / 2 - 0.1 for n in range(1, 8)}
+    assert judge(seven, half, 5, None, shape_tail=-0.1).is_digit
+    verdict = judge(seven, half, 5, None, shape_tail=ENSEMBLE_THRESHOLD / 2)
     assert not verdict.is_digit and verdict.reason == UNFAMILIAR and verdict.guess == 3
-    assert judge(seven, typical, 5, TOO_MUCH_INK).reason == TOO_MUCH_INK
-    # One model alone is held to its own threshold.
-    assert judge({2: one_hot(3)}, {2: (ENSEMBLE_THRESHOLD + MODEL_THRESHOLD) / 2}, 2, None).is_digit
+    # Without the pixel model, the mean meets its own threshold.
+    assert judge(seven, {n: MODELS_ONLY_THRESHOLD + 0.1 for n in range(1, 8)}, 5, None).is_digit
+    assert not judge(seven, {n: MODELS_ONLY_THRESHOLD - 0.1 for n in range(1, 8)}, 5, None).is_digit
+    # One model alone is held to its own threshold, and the pixel model is not its opinion.
+    assert judge({2: one_hot(3)}, {2: MODEL_THRESHOLD + 0.1}, 2, None, shape_tail=-30.0).is_digit
     assert not judge({2: one_hot(3)}, {2: MODEL_THRESHOLD - 0.1}, 2, None).is_digit
 
 

@@ -20,7 +20,7 @@ from .attribution_view import MistakeExplanation, WhereTheyLook
 from .charts import iteration_color, set_epoch_ticks
 from .iteration_picker import IterationPicker
 from .core.verdict import Verdict
-from .panels import ProbabilityBars, mnist_pixmap, rejected
+from .panels import ProbabilityBars, mnist_pixmap, not_a_digit_html, rejected
 from .tasks import run_in_background
 
 if TYPE_CHECKING:
@@ -168,7 +168,9 @@ class CompareView(QWidget):
 
     # --- results ---------------------------------------------------------------------------------
     def show_results(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray],
-                     verdicts: dict[int, Verdict] | None = None) -> None:
+                     verdicts: dict[int, Verdict] | None = None, together: Verdict | None = None) -> None:
+        """``verdicts``: each model's own; ``together``: the seven's, which heads the cards when it is "not a
+        digit" (the seven may all guess 4 for a plus, and still not recognise it)."""
         self.where.show_drawing(image, self.predictor)  # works only while its tab is in view
         tops = {n: int(np.argmax(p)) for n, p in probabilities.items()}
         votes = Counter(tops.values())
@@ -179,6 +181,9 @@ class CompareView(QWidget):
             result.show(probabilities.get(n), n in tops and tops[n] != majority, note, (verdicts or {}).get(n))
         if not tops:
             self.agreement.setText("Draw a digit to see all seven at once." if image is None else "No model ready.")
+        elif rejected(together):
+            self.agreement.setText(f"{not_a_digit_html(together, best_guess=False)} Best guesses: " + ", ".join(
+                f"{digit} from {count}" for digit, count in votes.most_common()))
         elif len(votes) == 1:
             self.agreement.setText(f"All {len(tops)} agree: <b>{majority}</b>")
         else:

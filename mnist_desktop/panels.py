@@ -22,10 +22,11 @@ def rejected(verdict: Verdict | None) -> bool:
     return verdict is not None and not verdict.is_digit and verdict.reason not in (None, EMPTY)
 
 
-def not_a_digit_html(verdict: Verdict) -> str:
-    """"Not a digit?", the reason, and the best guess underneath when the models made one."""
+def not_a_digit_html(verdict: Verdict, best_guess: bool = True) -> str:
+    """"Not a digit?", the reason, and the best guess underneath when the models made one (and it is asked
+    for)."""
     text = f"<span style='color:{UNSURE_COLOR}'><b>Not a digit?</b></span> {verdict.reason[:1].upper()}{verdict.reason[1:]}."
-    if verdict.guess is not None:
+    if best_guess and verdict.guess is not None:
         text += f"<br>Best guess: {verdict.guess} ({verdict.confidence * 100:.0f}%)"
     return text
 

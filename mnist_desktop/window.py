@@ -279,8 +279,9 @@ class MainWindow(QMainWindow):
     def _show_compare_if_visible(self) -> None:
         """The seven result cards are restyled only while their tab is in view, and on coming into view."""
         if self.tabs.currentWidget() is self.compare:
-            self.compare.show_results(self.image, self.probabilities,
-                                      self.recognition.verdicts if self.recognition else {})
+            recognition = self.recognition
+            self.compare.show_results(self.image, self.probabilities, recognition.verdicts if recognition else {},
+                                      recognition.verdict if recognition else None)
 
     def label_drawing(self, digit: int) -> None:
         """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings,
@@ -327,7 +328,7 @@ class MainWindow(QMainWindow):
         # Timing the models (~70 ms) waits until the first prediction is possible, and until the trainer has
         # loaded: torch ops on a worker thread while another imports torch._dynamo crashed the process.
         self.training.ready.connect(self._measure_latency, Qt.ConnectionType.SingleShotConnection)
-        problems = [f"iteration {i}: {s.error}" for i, s in sorted(predictor.slots.items()) if s.error]
+        problems = predictor.problems()
         self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
                                      f"{len(predictor.available())} models ready. Draw a digit.")
         self.predictorReady.emit()

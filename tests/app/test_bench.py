@@ -21,3 +21,10 @@ def test_a_tiny_soak_reports_memory_and_the_count_of_none(window):
     assert [s["strokes"] for s in result["samples"]] == [0, 2, 4]
     assert all(s["rss_kib"] > 0 and s["none_refcount"] > 0 for s in result["samples"])
     assert window.canvas.drawing.blank  # cleared after the fourth stroke
+
+
+def test_recognition_is_timed_with_and_without_the_verdict():
+    figures = bench.recognition_latency()
+    for key in ("drawing_to_seven_with_verdict_ms", "drawing_to_seven_without_verdict_ms"):
+        median, p95 = figures[key]
+        assert 0 < median <= p95, key

@@ -1,7 +1,7 @@
 """The verdict in the window, with real mouse events: the Recognise panel and the Compare cards."""
 import numpy as np
 
-from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK
+from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK, UNFAMILIAR
 
 from .conftest import draw, settle
 
@@ -48,6 +48,18 @@ def test_each_compare_card_shows_its_own_verdict(window, qtbot):
     assert all(card.digit.text() == "?" and "not a digit" in card.confidence.text() for card in cards)
     assert not any(card.bars.is_answer for card in cards)
     assert "filled blob" in cards[0].confidence.toolTip()
+
+
+def test_the_compare_cards_are_headed_by_the_sevens_verdict(window, qtbot):
+    """A plus: most of the seven guess 4, but together they do not recognise it, and the header says so."""
+    window.tabs.setCurrentWidget(window.compare)
+    stroke_of = [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]
+    for points in stroke_of:
+        draw(qtbot, window.canvas, points)
+    assert window.recognition.verdict.reason == UNFAMILIAR
+    header = window.compare.agreement.text()
+    assert "Not a digit?" in header and "The models do not recognise the shape." in header
+    assert "Best guesses: 4 from" in header and "agree" not in header
 
 
 def test_a_mistake_loads_as_the_model_saw_it(window, qtbot, mnist_dir):

@@ -23,6 +23,7 @@ from torch import nn
 from .augment import normalize
 from .checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
 from .data import load_mnist
+from .errors import CheckpointError
 
 KEY = "calibration"  # the checkpoint's key for the statistics
 VERSION = 2  # 1 had one covariance shared by the ten classes
@@ -105,11 +106,6 @@ def class_gaussians(features: torch.Tensor, labels: torch.Tensor) -> dict[str, t
             "log_determinants": torch.stack(log_determinants)}
 
 
-def is_current(statistics: dict | None) -> bool:
-    """Whether a checkpoint's statistics are of this version (older ones: ``mnist-train calibrate`` renews)."""
-    return bool(statistics) and statistics.get("version") == VERSION
-
-
 def quantile_levels(n: int) -> np.ndarray:
     """QUANTILES probability levels from 1/n to 1, geometric so the low tail keeps its detail."""
     return np.geomspace(1 / n, 1.0, QUANTILES)
@@ -163,6 +159,30 @@ class Scorer:
         at most as high (log_tail): 0 = typical, very negative = unlike any digit it was trained on."""
         scores = digit_scores(features.astype(np.float64), energies.astype(np.float64), self.gaussians)
         return sum(log_tail(s, self.quantiles[name], self.levels) for name, s in scores.items())
+
+
+def read_scorer(statistics: dict | None, source: str) -> Scorer:
+    """A checkpoint's statistics ready to score, or CheckpointError saying why they cannot be used and what
+    to do (the model itself still predicts)."""
+    renew = (f"Run mnist-train calibrate {source} to renew them; until then this model is left out of the "
+             "\"not a digit\" verdict.")
+    if not statistics:
+        raise CheckpointError(f"{source} has no \"not a digit\" statistics. {renew}")
+    if statistics.get("version") != VERSION:
+        raise CheckpointError(f"{source} has \"not a digit\" statistics of an older version. {renew}")
+    try:
+        scorer = Scorer(statistics)
+        classes, channels = scorer.gaussians.shape
+        sound = (scorer.gaussians.log_determinants.shape == (classes,)
+                 and all(q.shape == (QUANTILES,) and np.isfinite(q).all() and (np.diff(q) >= 0).all()
+                         for q in scorer.quantiles.values())
+                 and scorer.quantiles.keys() == {"energy", "gaussian"}
+                 and np.isfinite(scorer.gaussians.factors).all() and np.isfinite(scorer.gaussians.offsets).all())
+    except (KeyError, AttributeError, TypeError, ValueError, np.linalg.LinAlgError):
+        sound = False  # a key missing, a wrong shape, a covariance that is not positive definite...
+    if not sound:
+        raise CheckpointError(f"{source} has damaged \"not a digit\" statistics. {renew}")
+    return scorer
 
 
 def calibrate_file(path: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Path:

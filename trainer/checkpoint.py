@@ -160,34 +160,36 @@ def _check_frame(checkpoint: Any, source: str) -> None:
                                   "be meaningless. Retrain the iteration or restore the file.")
 
 
-def load_torch_file(path: str | os.PathLike, restore: str = "Retrain the iteration or restore the file.") -> Any:
+def load_torch_file(path: str | os.PathLike, remedy: str | None = None) -> Any:
     """What ``torch.save`` wrote to ``path``, read with ``weights_only=True``, or CheckpointError saying why it
-    cannot be read; ``restore`` says what to do about a damaged file.
+    cannot be read; ``remedy`` says what to do instead of the checkpoint's advice, for a file the user does not
+    choose.
 
     Only a regular file is opened: a pipe or device named like a checkpoint would block or never end.
     """
     path = Path(path)
+    choose = remedy or "Choose a .pt file written by mnist-desktop."
     try:
         mode = path.stat().st_mode
         if not stat.S_ISREG(mode):
             kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
-            raise CheckpointError(f"{path} is {kind}, so it was not opened. Choose a .pt file written by "
-                                  "mnist-desktop.")
+            raise CheckpointError(f"{path} is {kind}, so it was not opened. {choose}")
         with open(path, "rb") as f:
             magic = f.read(4)
     except OSError as e:
-        raise CheckpointError(f"Cannot open the weights file {path}: {e.strerror}.") from e
+        raise CheckpointError(f"Cannot open the weights file {path}: {e.strerror}."
+                              + (f" {remedy}" if remedy else "")) from e
     if magic != ZIP_MAGIC:
-        raise CheckpointError(f"{path} is not a checkpoint: it is not a PyTorch file at all. "
-                              "Choose a .pt file written by mnist-desktop.")
+        raise CheckpointError(f"{path} is not a checkpoint: it is not a PyTorch file at all. {choose}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:  # weights_only refuses anything but tensors and plain containers
         raise CheckpointError(f"{path} holds Python objects other than weights, so it is not an mnist-desktop "
-                              "checkpoint and was not loaded (loading it could run code).") from e
+                              "checkpoint and was not loaded (loading it could run code)."
+                              + (f" {remedy}" if remedy else "")) from e
     except Exception as e:  # torch raises RuntimeError, EOFError... for damaged archives
         raise CheckpointError(f"{path} is truncated or damaged and cannot be read ({type(e).__name__}). "
-                              f"{restore}") from e
+                              f"{remedy or 'Retrain the iteration or restore the file.'}") from e
 
 
 def read_checkpoint(path: str | os.PathLike) -> dict:

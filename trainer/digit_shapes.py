@@ -90,18 +90,25 @@ class ShapeScorer:
         return log_tail(self.log_likelihood(images), self.quantiles, self.levels)
 
 
+SHAPES = {"means": (10, PIXELS), "bases": (10, COMPONENTS, PIXELS), "variances": (10, COMPONENTS),
+          "noise": (10,), "quantiles": (QUANTILES,)}  # the arrays of the file, and their shapes
+
+
 def read_shapes(path: str | os.PathLike | None = None) -> ShapeScorer:
     """The shipped model ready to score, or CheckpointError saying why the file cannot be used."""
     path = Path(path) if path else shapes_path()
     restore = "Run mnist-train shapes to write it again."
     model = load_torch_file(path, restore)
-    keys = ("means", "bases", "variances", "noise", "quantiles")
-    if not isinstance(model, dict) or model.get("format") != FORMAT or not all(
-            isinstance(model.get(k), torch.Tensor) for k in keys):
+    if not isinstance(model, dict) or model.get("format") != FORMAT:
         raise CheckpointError(f"{path} is not the digit shapes model of mnist-desktop. {restore}")
-    if (model["bases"].shape != (10, COMPONENTS, PIXELS) or model["quantiles"].shape != (QUANTILES,)
-            or not isinstance(model.get("images"), int) or not all(torch.isfinite(model[k]).all() for k in keys)):
-        raise CheckpointError(f"{path} is damaged: its arrays have the wrong shape or hold NaN. {restore}")
+    arrays = [model.get(name) for name in SHAPES]
+    if not (all(isinstance(a, torch.Tensor) and a.shape == shape for a, shape in zip(arrays, SHAPES.values()))
+            and all(torch.isfinite(a).all() for a in arrays)
+            and (model["variances"] > 0).all() and (model["noise"] > 0).all()
+            and (model["quantiles"].diff() >= 0).all()
+            and isinstance(model.get("images"), int) and model["images"] >= 1):
+        raise CheckpointError(f"{path} is damaged: an array is missing, has the wrong shape or impossible values. "
+                              f"{restore}")
     return ShapeScorer(model)
 
 

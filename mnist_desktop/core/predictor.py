@@ -37,6 +37,7 @@ class Slot:
     info: dict = field(default_factory=dict)  # checkpoint metadata without the weights
     parts: tuple | None = field(default=None, repr=False)  # the model up to its last feature maps, and the rest
     scorer: calibration.Scorer | None = field(default=None, repr=False)  # the statistics, ready to score
+    statistics_error: str | None = None  # why there is no scorer: the model predicts, but not in the verdict
     latency_ms: float | None = None  # median of one 28x28 image through this model, measured here
 
     @property
@@ -86,23 +87,30 @@ class Predictor:
             slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
             slot.parts = calibration.split_model(slot.model)
             slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
-            slot.scorer = calibration.Scorer(slot.statistics) if calibration.is_current(slot.statistics) else None
         except MnistDesktopError as e:
             slot.error = str(e)
+        else:
+            try:
+                slot.scorer = calibration.read_scorer(slot.statistics, str(path))
+            except MnistDesktopError as e:
+                slot.statistics_error = str(e)
         self.slots[iteration] = slot
         return slot
 
     def load_all(self) -> None:
         for iteration in ITERATIONS:
             self.load(iteration)
+        self.shapes, self.shapes_error = None, None
         try:
             self.shapes = digit_shapes.read_shapes(digit_shapes.shapes_path(self.weights_dir))
         except MnistDesktopError as e:
             self.shapes_error = str(e)
 
     def problems(self) -> list[str]:
-        """What could not be loaded, a sentence each: iterations left unavailable, the verdict's pixel model."""
-        found = [f"iteration {i}: {slot.error}" for i, slot in sorted(self.slots.items()) if slot.error]
+        """What could not be loaded, a sentence each: iterations left unavailable or out of the verdict, the
+        verdict's pixel model."""
+        found = [f"iteration {i}: {slot.error or slot.statistics_error}" for i, slot in sorted(self.slots.items())
+                 if slot.error or slot.statistics_error]
         if self.shapes_error:
             found.append(f"the \"not a digit\" verdict's pixel model (the models judge alone): {self.shapes_error}")
         return found
@@ -127,9 +135,10 @@ class Predictor:
         available = self.available(iterations)
         if not available:
             return {}
+        slots = [self.slots[i] for i in available]  # once: an iteration may be reloaded meanwhile
         features, logits = [], []
-        for i in available:
-            parts = [calibration.features_and_logits(self.slots[i].parts, chunk) for chunk in chunks]
+        for slot in slots:
+            parts = [calibration.features_and_logits(slot.parts, chunk) for chunk in chunks]
             features.append(torch.cat([f for f, _ in parts]).numpy())
             logits.append(torch.cat([z for _, z in parts]))
         # The seven's logits at once: a torch op on a [1, 10] tensor costs as much as on [7, 1, 10].
@@ -138,10 +147,10 @@ class Predictor:
         probabilities = (logits - energies[..., None]).exp().numpy()
         energies = energies.numpy()
         result = {}
-        for row, i in enumerate(available):
-            scorer = self.slots[i].scorer
+        for row, slot in enumerate(slots):
+            scorer = slot.scorer
             log_tail = scorer.log_tail_probabilities(features[row], energies[row]) if scorer else None
-            result[i] = Outputs(probabilities[row], log_tail)
+            result[slot.iteration] = Outputs(probabilities[row], log_tail)
         return result
 
     def shape_log_tails(self, images: np.ndarray) -> np.ndarray | None:

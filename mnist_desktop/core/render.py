@@ -62,16 +62,16 @@ def thinned(xy: np.ndarray, step: float) -> np.ndarray:
 
 def draw_stroke(draw: ImageDraw.ImageDraw, xy: np.ndarray, width: float, eraser: bool, step: float) -> None:
     """One stroke ([N, 2] points in the image's pixels) with round joins and caps, white ink or black eraser.
-    The joins are the discs PIL's own joint="curve" draws (the line's width less a pixel each side), drawn
-    whole: PIL draws each as a pie slice with a page of Python per point, which took most of a recognition's
-    rendering time."""
+    The joins are what PIL's own joint="curve" draws, a disc of the line's width less a pixel each side on
+    lines wider than 4 pixels, drawn whole: PIL draws each as a pie slice with a page of Python per point,
+    which took most of a recognition's rendering time."""
     color = 0 if eraser else 255
     points = thinned(xy, step)
     line_width = max(1, round(width))
     if len(points) > 1:
         draw.line([tuple(p) for p in points.tolist()], fill=color, width=line_width)
     join = line_width / 2 - 1
-    for x, y in points[1:-1].tolist():
+    for x, y in points[1:-1].tolist() if line_width > 4 else []:
         draw.ellipse((x - join, y - join, x + join, y + join), fill=color)
     cap = width / 2
     for x, y in points[[0, -1]].tolist():

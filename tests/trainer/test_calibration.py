@@ -1,6 +1,7 @@
 import math
 
 import numpy as np
+import pytest
 import torch
 
 from trainer import calibration, load_model
@@ -8,6 +9,7 @@ from trainer.augment import normalize
 from trainer.checkpoint import read_checkpoint
 from trainer.cli import main
 from trainer.data import load_mnist
+from trainer.errors import CheckpointError
 from trainer.paths import shipped_weights_path
 
 
@@ -46,7 +48,18 @@ def test_the_class_log_likelihood_is_the_likeliest_class_gaussian_density(mnist_
     np.testing.assert_allclose(ours, direct.numpy(), rtol=1e-4, atol=1e-3)  # the log-determinant is stored as float32
 
 
-def test_older_statistics_are_not_used(mnist_dir):
+@pytest.mark.parametrize("change, says", [
+    (lambda stats: None, "has no"),
+    (lambda stats: stats | {"version": 1}, "older version"),
+    (lambda stats: {k: v for k, v in stats.items() if k != "precisions"}, "damaged"),
+    (lambda stats: stats | {"precisions": -stats["precisions"]}, "damaged"),  # not positive definite
+    (lambda stats: stats | {"quantiles": {"energy": stats["quantiles"]["energy"]}}, "damaged"),
+    (lambda stats: stats | {"quantiles": stats["quantiles"] | {"gaussian": torch.full((256,), float("nan"))}},
+     "damaged"),
+])
+def test_statistics_that_cannot_be_used_are_one_sentence(change, says):
     stats = read_checkpoint(shipped_weights_path(5))[calibration.KEY]
-    assert calibration.is_current(stats)
-    assert not calibration.is_current(stats | {"version": 1}) and not calibration.is_current(None)
+    assert calibration.read_scorer(stats, "iteration5.pt").gaussians.shape == (10, 28)
+    with pytest.raises(CheckpointError, match=says) as error:
+        calibration.read_scorer(change(stats), "iteration5.pt")
+    assert "mnist-train calibrate iteration5.pt" in str(error.value) and "\n" not in str(error.value)

@@ -46,16 +46,24 @@ def test_the_command_writes_the_shipped_model_again(tmp_path, mnist_dir):
     assert digit_shapes.read_shapes(tmp_path / digit_shapes.FILE).quantiles.shape == (256,)
 
 
+def shipped_with(**changes) -> dict:
+    return torch.load(digit_shapes.shapes_path(), weights_only=True) | changes
+
+
 @pytest.mark.parametrize("make, says", [
     (lambda path: None, "Cannot open"),
+    (lambda path: path.mkdir(), "is a folder"),
+    (lambda path: path.write_text("not a model"), "not a PyTorch file"),
     (lambda path: path.write_bytes(digit_shapes.shapes_path().read_bytes()[:5000]), "truncated or damaged"),
     (lambda path: path.write_bytes(shipped_weights_path(5).read_bytes()), "not the digit shapes model"),
-    (lambda path: torch.save(torch.load(digit_shapes.shapes_path(), weights_only=True)
-                             | {"noise": torch.full((10,), float("nan"))}, path), "NaN"),
+    (lambda path: torch.save(shipped_with(noise=torch.full((10,), float("nan"))), path), "impossible values"),
+    (lambda path: torch.save(shipped_with(noise=torch.zeros(10)), path), "impossible values"),
+    (lambda path: torch.save(shipped_with(means=torch.zeros(10, 5)), path), "wrong shape"),
+    (lambda path: torch.save(shipped_with(images=0), path), "impossible values"),
 ])
-def test_a_missing_or_wrong_file_is_one_sentence(tmp_path, make, says):
+def test_a_missing_or_wrong_file_is_one_sentence_and_what_to_do(tmp_path, make, says):
     path = tmp_path / digit_shapes.FILE
     make(path)
     with pytest.raises(CheckpointError, match=says) as error:
         digit_shapes.read_shapes(path)
-    assert "\n" not in str(error.value) and "mnist-train shapes" in str(error.value) or says == "Cannot open"
+    assert "\n" not in str(error.value) and str(error.value).endswith("Run mnist-train shapes to write it again.")

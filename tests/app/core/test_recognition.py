@@ -42,7 +42,8 @@ def test_without_the_pixel_model_the_models_judge_alone(tmp_path, predictor, mni
     assert alone.shapes is None and alone.available() == list(range(1, 8))
     missing = tmp_path / "digit_shapes.pt"
     assert alone.problems() == [f"the \"not a digit\" verdict's pixel model (the models judge alone): "
-                                f"Cannot open the weights file {missing}: No such file or directory."]
+                                f"Cannot open the weights file {missing}: No such file or directory. "
+                                "Run mnist-train shapes to write it again."]
     assert rejected(alone, mnist_inputs("test")[0]).mean() <= 0.01
     assert rejected(alone, sample_inputs(nondigit_set())).mean() >= 0.85
 
@@ -82,14 +83,22 @@ def test_a_test_digit_is_seen_as_it_is(predictor, mnist_dir):
 
 
 def test_checkpoints_without_statistics_still_judge(tmp_path, predictor):
-    """Old checkpoints: the verdict falls back to the input checks and the seven's agreement."""
+    """Old checkpoints: the verdict falls back to the input checks and the seven's agreement, and each says
+    what to run."""
     for n in range(1, 8):
         checkpoint = torch.load(shipped_weights_path(n), weights_only=True)
-        checkpoint.pop(calibration.KEY)
+        if n == 1:  # statistics of the first version: one covariance shared by the classes
+            checkpoint[calibration.KEY] = checkpoint[calibration.KEY] | {"version": 1}
+        else:
+            checkpoint.pop(calibration.KEY)
         torch.save(checkpoint, tmp_path / f"iteration{n}.pt")
     old = Predictor(weights_dir=tmp_path)
     old.load_all()
-    assert old.available() == list(range(1, 8)) and all(s.statistics is None for s in old.slots.values())
+    assert old.available() == list(range(1, 8)) and all(s.scorer is None for s in old.slots.values())
+    problems = old.problems()
+    assert "older version" in problems[0] and all("has no" in problem for problem in problems[1:7])
+    assert all(problem.startswith(f"iteration {n}: ") and "mnist-train calibrate" in problem
+               for n, problem in zip(range(1, 8), problems))
     samples = nondigit_set(per_category=4)
     flags = rejected(old, sample_inputs(samples))
     assert flags[[s.category == "dots" for s in samples]].all() and flags.mean() >= 0.3

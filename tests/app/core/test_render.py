@@ -64,6 +64,15 @@ def test_the_eraser_and_nothing_left():
     assert render_strokes(Drawing()) is None
 
 
+def test_a_hairline_eraser_over_a_wide_brush():
+    """Ink drawn with a wide brush, erased with a thin one: the eraser's line is under a pixel wide on the
+    fine canvas, and its joins must not be drawn (PIL refuses a disc of negative size)."""
+    one = Drawing(strokes=tuple(handwritten(DIGITS[3], np.random.default_rng(0), brush=0.2)))
+    wiggle = tuple((0.2 + 0.6 * t, 0.5 + 0.05 * np.sin(20 * t)) for t in np.linspace(0, 1, 30))
+    erased = Drawing(strokes=one.strokes + (Stroke(wiggle, 0.01, eraser=True),))
+    assert 0 < render_strokes(erased).sum() < render_strokes(one).sum()
+
+
 def test_render_as_drawn_puts_the_picture_under_the_strokes():
     picture = np.zeros((20, 10), np.uint8)
     picture[:, 4:6] = 255

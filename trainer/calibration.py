@@ -106,6 +106,11 @@ def class_gaussians(features: torch.Tensor, labels: torch.Tensor) -> dict[str, t
             "log_determinants": torch.stack(log_determinants)}
 
 
+def calibration_sample(tensor: torch.Tensor) -> torch.Tensor:
+    """The IMAGES training images (or their labels) the statistics are measured on, evenly spaced through all."""
+    return tensor[::max(1, len(tensor) // IMAGES)][:IMAGES]
+
+
 def quantile_levels(n: int) -> np.ndarray:
     """QUANTILES probability levels from 1/n to 1, geometric so the low tail keeps its detail."""
     return np.geomspace(1 / n, 1.0, QUANTILES)
@@ -121,8 +126,7 @@ def log_tail(scores: np.ndarray, quantiles: np.ndarray, levels: np.ndarray) -> n
 def calibrate(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor) -> dict:
     """The statistics for ``model`` (eval mode, any device) from uint8 training images [N, 28, 28] and labels;
     plain tensors and numbers only, so the checkpoint still loads with ``weights_only=True``."""
-    step = max(1, len(images) // IMAGES)
-    images, labels = images[::step][:IMAGES], labels[::step][:IMAGES]
+    images, labels = calibration_sample(images), calibration_sample(labels)
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .calibration import IMAGES, QUANTILES, log_tail, quantile_levels
+from .calibration import QUANTILES, calibration_sample, log_tail, quantile_levels
 from .checkpoint import load_torch_file, save_checkpoint
 from .data import load_mnist
 from .errors import CheckpointError
@@ -35,7 +35,7 @@ def shapes_path(weights_dir: Path | None = None) -> Path:
 
 def fit(images: torch.Tensor, labels: torch.Tensor) -> dict:
     """The model from uint8 training images [N, 28, 28] and their labels, with the quantiles of its scores on
-    IMAGES of them (evenly spaced, as a model's statistics are); plain tensors, saved with torch.save."""
+    the calibration_sample of them, as a model's statistics are; plain tensors, saved with torch.save."""
     pixels = images.reshape(len(images), PIXELS).double() / 255
     means, bases, variances, noise = [], [], [], []
     for digit in range(10):
@@ -49,8 +49,7 @@ def fit(images: torch.Tensor, labels: torch.Tensor) -> dict:
         noise.append(spread[COMPONENTS:].sum() / (PIXELS - COMPONENTS))  # the rest, spread over the other directions
     model = {"format": FORMAT, "means": torch.stack(means), "bases": torch.stack(bases),
              "variances": torch.stack(variances), "noise": torch.stack(noise)}
-    step = max(1, len(images) // IMAGES)
-    sample = images[::step][:IMAGES]
+    sample = calibration_sample(images)
     scores = ShapeScorer(model).log_likelihood(sample.numpy())
     model["images"] = len(sample)
     model["quantiles"] = torch.from_numpy(np.quantile(scores, quantile_levels(len(sample))))

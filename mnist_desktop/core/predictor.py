@@ -129,12 +129,12 @@ class Predictor:
     def outputs(self, images: np.ndarray, iterations: list[int] | None = None) -> dict[int, Outputs]:
         """float32 [N, 28, 28] in [0, 1] -> each available iteration's probabilities and, where its checkpoint
         has the statistics, how digit-like each image looks to it."""
-        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
-        # In chunks: the first feature maps of 10k images at once would take a gigabyte.
-        chunks = [normalize(chunk) for chunk in x.split(OUTPUT_CHUNK)]
         available = self.available(iterations)
         if not available:
             return {}
+        x = torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32))
+        # In chunks: the first feature maps of 10k images at once would take a gigabyte.
+        chunks = [normalize(chunk) for chunk in x.split(OUTPUT_CHUNK)]
         slots = [self.slots[i] for i in available]  # once: an iteration may be reloaded meanwhile
         features, logits = [], []
         for slot in slots:

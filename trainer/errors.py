@@ -19,3 +19,16 @@ class CheckpointError(MnistDesktopError):
 
 class TrainingDivergedError(MnistDesktopError):
     """The loss became NaN or infinite."""
+
+
+class WriteError(MnistDesktopError):
+    """A file could not be written (full disk, read-only folder, size limit); the old file is unchanged."""
+
+    def __init__(self, path, reason: str, kept: str | None = None):
+        self.path, self.reason = path, reason
+        super().__init__(f"{path} could not be written ({reason}); "
+                         + (kept or "what it held before is unchanged") + ".")
+
+
+class UnreadableFileError(MnistDesktopError):
+    """A file the project reads is missing, not a regular file, too large or unreadable."""

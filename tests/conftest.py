@@ -33,3 +33,12 @@ def hwd_dir() -> Path:
     if not (folder / "dataset.csv").is_file():
         pytest.fail(f"hwd1000 not found at {folder}; set HWD1000_DIR.")
     return folder
+
+
+@pytest.fixture(scope="session")
+def unipen_dir() -> Path:
+    """Real pen digits, letters and symbols from 9 UNIPEN contributors (CC BY 4.0), as strokes."""
+    folder = Path(os.environ.get("UNIPEN_DIR", Path(__file__).resolve().parents[2] / "shared/data/unipen"))
+    if not (folder / "digits.json").is_file():
+        pytest.fail(f"UNIPEN's strokes not found at {folder}; set UNIPEN_DIR.")
+    return folder

@@ -1,0 +1,58 @@
+import numpy as np
+
+from mnist_desktop.core.corpus import (DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES, LOOK_ALIKES,
+                                       NOT_A_DIGIT, UNIPEN_HELD_OUT, arc, font_prototypes, is_held_out, line,
+                                       load_corpus, looks_like_0_or_1, make_corpus, part_of, prototypes,
+                                       style_prototypes, unipen_prototypes)
+
+
+def few(found, step=97):
+    """A spread of prototypes, one copy each: fonts, styles, doodles."""
+    return [p.__class__(**{**vars(p), "copies": 1}) for p in found[::step]]
+
+
+def test_the_corpus_is_a_function_of_its_seed():
+    found = few([*font_prototypes(), *style_prototypes()] + [p for p in prototypes(None) if p.paths is None][::350])
+    first, again, other = make_corpus(0, found), make_corpus(0, found), make_corpus(1, found)
+    assert len(first.images) == len(found) and first.images.dtype == np.uint8
+    assert np.array_equal(first.images, again.images) and list(first.sources) == list(again.sources)
+    assert not np.array_equal(first.images, other.images)
+    assert (first.images.reshape(len(found), -1).max(1) == 255).all()  # every item has ink
+
+
+def test_whole_sources_are_held_out():
+    assert all(is_held_out(f"font:{family}/{FONT_FAMILIES[family][0]}") for family in HELD_OUT_FAMILIES)
+    assert all(is_held_out(f"doodle:{kind}") for kind in HELD_OUT_DOODLES)
+    assert all(is_held_out(f"unipen:{writer}") for writer in UNIPEN_HELD_OUT)
+    assert not any(is_held_out(source) for source in ("font:futura/futural", "doodle:star", "unipen:apb",
+                                                      "style:slashed 0", "mnist"))
+    assert set(HELD_OUT_DOODLES) < set(DOODLES)
+    # The rest is split by group: every copy of a glyph falls on the same side.
+    found = list(font_prototypes())
+    parts = {}
+    for p in found:
+        parts.setdefault(p.group, set()).add(part_of(p))
+    assert all(len(sides) == 1 for sides in parts.values())
+    shares = {side: np.mean([part_of(p) == side for p in found if not is_held_out(p.source)]) for side in ("tune", "train")}
+    assert 0.1 < shares["tune"] < 0.3
+
+
+def test_digit_look_alikes_are_never_non_digits(unipen_dir):
+    for p in font_prototypes():
+        if p.label == NOT_A_DIGIT:
+            assert p.group.split("/")[1] not in LOOK_ALIKES or len(p.group.split("/")[1]) > 1, p.group
+    letters = [p for p in unipen_prototypes(unipen_dir) if p.label == NOT_A_DIGIT]
+    assert letters and not any(looks_like_0_or_1(p.paths) for p in letters)
+    assert looks_like_0_or_1([arc(0.5, 0.5, 0.3, 0.45, 0, 1, 40)]) and looks_like_0_or_1([line((0, 0), (0.1, 1))])
+    assert not looks_like_0_or_1([line((0, 1), (0.5, 0), (1, 1))])
+
+
+def test_the_corpus_is_kept_in_the_cache(tmp_path):
+    found = few(list(style_prototypes()), step=400)
+    made = load_corpus(3, found, tmp_path)
+    kept = list(tmp_path.iterdir())
+    assert len(kept) == 1
+    again = load_corpus(3, found, tmp_path)
+    assert np.array_equal(made.images, again.images) and list(made.parts) == list(again.parts)
+    kept[0].write_bytes(b"not a corpus")
+    assert np.array_equal(load_corpus(3, found, tmp_path).images, made.images)  # made again

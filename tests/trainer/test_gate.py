@@ -1,0 +1,50 @@
+import pytest
+import torch
+
+from trainer.errors import CheckpointError
+from trainer.gate import (CLASSES, GateConfig, build_gate, digit_log_odds, gate_file, read_gate, threshold_for,
+                          train_gate, write_gate)
+
+
+def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
+    scores = torch.tensor([5.0, -1.0, 3.0, 0.5, 2.0, 7.0, -3.0, 1.0, 4.0, 6.0])  # sorted: -3 -1 0.5 1 2 3 ...
+    assert threshold_for(scores, 0.0) == -3.0  # nothing is below the lowest score
+    assert threshold_for(scores, 0.1) == -1.0  # one of ten below
+    assert threshold_for(scores, 0.19) == -1.0  # still one: two would be 20%
+    assert threshold_for(scores, 0.2) == 0.5
+    for rate in (0.0, 0.05, 0.1, 0.25, 0.5, 0.99):
+        assert (scores < threshold_for(scores, rate)).float().mean() <= rate
+    assert threshold_for(scores, 1.0) == 7.0  # never past the highest
+
+
+def test_log_odds_of_a_digit():
+    logits = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0], [0.0, 3.0, -9.0, -9.0, -9.0]])
+    odds = digit_log_odds(logits)
+    p = logits.softmax(1)
+    assert torch.allclose(odds, torch.log(p[:, 0] / p[:, 1:].sum(1)))
+    assert odds[0] > 0 > odds[1]
+
+
+def test_trained_written_and_read_back(tmp_path):
+    """A few steps on two kinds of images: bars are digits, squares are shapes; the file reads back the same."""
+    images = torch.zeros(64, 28, 28, dtype=torch.uint8)
+    images[:32, 4:24, 13:15] = 255
+    images[32:, 6:22, 6:22] = 255
+    classes = torch.tensor([0] * 32 + [CLASSES.index("shape")] * 32)
+    model = train_gate(images, classes, GateConfig(epochs=3, batch_size=16, width=4, threads=1))
+    path = write_gate(gate_file(model, 0.25, 4, {}), tmp_path / "gate.pt")
+    again, threshold = read_gate(path)
+    assert threshold == 0.25
+    with torch.no_grad():
+        assert torch.equal(again(images[:4].float().unsqueeze(1)), model(images[:4].float().unsqueeze(1)))
+
+
+def test_a_missing_or_damaged_gate_is_one_sentence(tmp_path):
+    with pytest.raises(CheckpointError, match="Cannot open .* Run mnist-desktop gate to write it again"):
+        read_gate(tmp_path / "gate.pt")
+    good = gate_file(build_gate(4), 0.0, 4, {})
+    for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"}):
+        write_gate(good | damage, tmp_path / "bad.pt")
+        with pytest.raises(CheckpointError, match="is damaged or not the gate of mnist-desktop. Run mnist-desktop "
+                                                  "gate to write it again"):
+            read_gate(tmp_path / "bad.pt")

@@ -1,0 +1,165 @@
+"""The learned "is it a digit" gate: a small CNN beside the seven that tells digits from what people draw
+instead (letters, symbols, shapes, several digits), trained with outlier exposure on tensors of images.
+
+The images come from mnist_desktop.core.corpus: digits and non-digits drawn the same way (strokes rendered
+by core/render), so what the gate learns is shapes, not a renderer. Its score is the log-odds of "digit"
+against the other classes; an image scoring under the threshold is not a digit. The threshold is the score
+of digits the gate never trained on, at the share of them it may reject (``threshold_for``). Whatever else
+it says (the likeliest other class) names what it sees.
+
+Both classes are augmented alike while training (the pen's width, its ink's profile, a small turn and shift),
+so the raster differences between the renderer and MNIST's scans teach it nothing about being a digit.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .augment import normalize, sampling_grid
+from .checkpoint import load_torch_file, save_checkpoint
+from .errors import CheckpointError
+from .paths import shipped_weights_dir
+
+log = logging.getLogger(__name__)
+
+CLASSES = ("digit", "letter", "symbol", "shape", "digits")  # what the gate tells apart; "digits": several
+FILE = "gate.pt"
+FORMAT = "mnist-desktop-gate"
+RESTORE = "Run mnist-desktop gate to write it again."
+
+
+def gate_path(weights_dir: Path | None = None) -> Path:
+    return (weights_dir or shipped_weights_dir()) / FILE
+
+
+def build_gate(width: int = 16) -> nn.Sequential:
+    """Three 3x3 conv blocks (the last without pooling), global average and max pooling, one linear layer."""
+    return nn.Sequential(
+        nn.Conv2d(1, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(width, 2 * width, 3, padding=1), nn.BatchNorm2d(2 * width), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(2 * width, 4 * width, 3, padding=1), nn.BatchNorm2d(4 * width), nn.ReLU(),
+        nn.Flatten(), nn.Linear(4 * width * 49, len(CLASSES)))
+
+
+def digit_log_odds(logits: torch.Tensor) -> torch.Tensor:
+    """[N, classes] -> [N]: log P(digit) - log P(not a digit)."""
+    return logits[:, 0] - torch.logsumexp(logits[:, 1:], 1)
+
+
+def threshold_for(digit_scores: torch.Tensor, rate: float) -> float:
+    """The threshold that rejects (score < threshold) at most ``rate`` of these digits: the score with
+    floor(rate * N) scores below it."""
+    ordered = digit_scores.double().sort().values
+    return float(ordered[min(int(math.floor(rate * len(ordered))), len(ordered) - 1)])
+
+
+@dataclass(frozen=True)
+class GateConfig:
+    epochs: int = 6
+    batch_size: int = 128
+    lr: float = 3e-3
+    width: int = 16
+    seed: int = 0
+    threads: int = 2
+
+
+def augmented(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """uint8 [N, 28, 28] -> normalised float [N, 1, 28, 28]: each image's pen made wider or narrower (a blend
+    towards its grey dilation or erosion), its ink's profile bent (a power), a turn of up to 10 degrees, a
+    zoom of 0.9-1.1 and a shift of up to 1.5 pixels."""
+    n = len(images)
+    x = images.unsqueeze(1).float() / 255.0
+    u = lambda: torch.rand(n, 1, 1, 1, generator=generator)
+    wider = F.max_pool2d(x, 3, 1, 1)
+    narrower = -F.max_pool2d(-x, 3, 1, 1)
+    pen = u() * 2 - 1  # > 0 wider, < 0 narrower (less often and less far: MNIST's pens are mostly wider)
+    x = torch.where(pen > 0, x + pen * 0.8 * (wider - x), x + pen * 0.4 * (x - narrower))
+    x = x.clamp(0, 1) ** torch.exp((u() * 2 - 1) * 0.4)
+    angles = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(10)
+    zoom = 1 + (torch.rand(n, generator=generator) * 2 - 1) * 0.1
+    cos, sin = torch.cos(angles) / zoom, torch.sin(angles) / zoom
+    grid = sampling_grid(torch.stack([torch.stack([cos, -sin], 1), torch.stack([sin, cos], 1)], 1))
+    grid = grid + (torch.rand(n, 1, 1, 2, generator=generator) * 2 - 1) * (1.5 * 2 / 28)
+    x = F.grid_sample(x, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return normalize(x)
+
+
+def train_gate(images: torch.Tensor, classes: torch.Tensor, config: GateConfig = GateConfig(),
+               progress: Callable[[int, int, float], None] = lambda epoch, epochs, loss: None) -> nn.Sequential:
+    """The gate trained on uint8 images [N, 28, 28] and their class indices [N]; each class weighted so that
+    digits and non-digits count alike. ``progress(epoch, epochs, mean loss)`` after each epoch."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(config.threads)
+    try:
+        torch.manual_seed(config.seed)
+        generator = torch.Generator().manual_seed(config.seed)
+        model = build_gate(config.width)
+        counts = torch.bincount(classes, minlength=len(CLASSES)).clamp(min=1).float()
+        weights = torch.where(torch.arange(len(CLASSES)) == 0, 1 / counts[0], 1 / counts[1:].sum())
+        steps = config.epochs * math.ceil(len(images) / config.batch_size)
+        optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.lr, total_steps=steps)
+        for epoch in range(1, config.epochs + 1):
+            model.train()
+            order = torch.randperm(len(images), generator=generator)
+            total, start = 0.0, time.perf_counter()
+            for batch in order.split(config.batch_size):
+                loss = F.cross_entropy(model(augmented(images[batch], generator)), classes[batch].long(),
+                                       weight=weights)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                schedule.step()
+                total += loss.item() * len(batch)
+            log.info("gate epoch %d/%d: loss %.4f, %.0f s", epoch, config.epochs, total / len(images),
+                     time.perf_counter() - start)
+            progress(epoch, config.epochs, total / len(images))
+        return model.eval()
+    finally:
+        torch.set_num_threads(threads)
+
+
+@torch.inference_mode()
+def gate_logits(model: nn.Module, images: torch.Tensor, chunk: int = 2000) -> torch.Tensor:
+    """uint8 or [0, 1] float images [N, 28, 28] -> logits [N, classes], in chunks."""
+    return torch.cat([model(normalize(part)) for part in images.split(chunk)]) if len(images) else \
+        torch.zeros(0, len(CLASSES))
+
+
+def gate_file(model: nn.Module, threshold: float, width: int, figures: dict) -> dict:
+    return {"format": FORMAT, "classes": list(CLASSES), "width": width, "threshold": threshold,
+            "figures": figures, "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+
+
+def write_gate(gate: dict, path: str | os.PathLike | None = None) -> Path:
+    return save_checkpoint(gate, Path(path) if path else gate_path())
+
+
+def read_gate(path: str | os.PathLike | None = None) -> tuple[nn.Sequential, float]:
+    """The shipped gate in eval mode and its threshold, or CheckpointError saying why the file cannot be used."""
+    path = Path(path) if path else gate_path()
+    gate = load_torch_file(path, RESTORE)
+    damaged = CheckpointError(f"{path} is damaged or not the gate of mnist-desktop. {RESTORE}")
+    if not isinstance(gate, dict) or gate.get("format") != FORMAT or gate.get("classes") != list(CLASSES):
+        raise damaged
+    threshold, width, weights = gate.get("threshold"), gate.get("width"), gate.get("state_dict")
+    if not (isinstance(threshold, float) and math.isfinite(threshold) and isinstance(width, int)
+            and 1 <= width <= 256 and isinstance(weights, dict)
+            and all(isinstance(v, torch.Tensor) and (not v.is_floating_point() or torch.isfinite(v).all())
+                    for v in weights.values())):
+        raise damaged
+    model = build_gate(width)
+    try:
+        model.load_state_dict(weights)
+    except (RuntimeError, KeyError) as e:
+        raise damaged from e
+    return model.eval(), threshold

@@ -1,1 +1,1 @@
-"""mnist-desktop: the application. Qt lives only in this package, and only in its widget modules."""
+"""mnist-desktop: the application. Qt lives only in ``_qt/``; ``core/`` is Qt-free (a test checks)."""

@@ -1,5 +1,5 @@
 import sys
 
-from .predict_cli import launch  # predict without loading Qt; everything else opens the app
+from .command import launch  # predict without loading Qt; everything else opens the app
 
 sys.exit(launch())

@@ -74,7 +74,7 @@ def replay_stroke(window, points: list[tuple[float, float]], hz: float = MOUSE_H
     from PySide6.QtWidgets import QApplication
 
     canvas = window.canvas
-    area = canvas._area()
+    area = canvas.drawing_area()
 
     def at(fx: float, fy: float) -> QPoint:
         return QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))
@@ -108,7 +108,7 @@ def make_window(workdir: Path):
     """A real, shown MainWindow with its models loaded; settings and per-user data in ``workdir``."""
     from PySide6.QtCore import QSettings
 
-    from .window import MainWindow
+    from ._qt.window import MainWindow
 
     os.environ["XDG_DATA_HOME"] = str(workdir / "data")  # runs started here never reach the real folder
     window = MainWindow(QSettings(str(workdir / "settings.ini"), QSettings.Format.IniFormat))
@@ -203,7 +203,7 @@ def soak(window, strokes: int, clear_every: int = 25) -> dict:
     from PySide6.QtWidgets import QApplication
 
     canvas = window.canvas
-    area = canvas._area()
+    area = canvas.drawing_area()
     rng = np.random.default_rng(0)
     samples: list[dict] = []
 
@@ -301,15 +301,79 @@ def app_environment(**extra: str) -> dict[str, str]:
     return os.environ | {"QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")} | extra
 
 
+def report_startup(launched: float) -> None:
+    """In a child process: open the app as ``mnist-desktop`` does; once the models are ready, put a "1" on the
+    canvas; print seconds from ``launched`` (``time.time()``) to the first paint and to the first prediction
+    as JSON, then quit."""
+    from PySide6.QtCore import QEvent, QObject
+
+    from ._qt.app import main
+    from ._qt.widgets.canvas import MODEL_IMAGE_SIZE
+
+    class FirstPaint(QObject):
+        at: float | None = None
+
+        def eventFilter(self, obj, event) -> bool:
+            if event.type() == QEvent.Type.Paint and self.at is None:
+                self.at = time.time()
+            return False
+
+    painted = FirstPaint()
+
+    def hook(app, window) -> None:
+        def predicted() -> None:
+            if window.predictor is None or window.image is None:
+                return
+            window.predicted.disconnect(predicted)
+            print(json.dumps({"first_paint_s": painted.at - launched, "first_prediction_s": time.time() - launched}))
+            app.quit()
+
+        digit = np.zeros((MODEL_IMAGE_SIZE, MODEL_IMAGE_SIZE), np.uint8)
+        digit[60:220, 130:150] = 255  # a "1"
+        window.installEventFilter(painted)
+        window.predicted.connect(predicted)
+        window.predictorReady.connect(lambda: window.canvas.set_image(digit))
+
+    main(before_show=hook)
+
+
 def startup_seconds(repeats: int = 3) -> dict:
     """Launch the app (offscreen) and time its first paint and first prediction; best of ``repeats``."""
     runs = []
     for _ in range(repeats):
-        env = app_environment(MNIST_DESKTOP_LAUNCH_TIME=repr(time.time()))
-        out = subprocess.run([sys.executable, "-m", "mnist_desktop", "--measure-startup"], env=env,
-                             capture_output=True, text=True, timeout=120)
+        code = f"from mnist_desktop.bench import report_startup; report_startup({time.time()!r})"
+        out = subprocess.run([sys.executable, "-c", code], env=app_environment(), capture_output=True, text=True,
+                             timeout=120)
         runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
     return {key: min(r[key] for r in runs) for key in runs[0]}
+
+
+def report_training(iteration: int) -> None:
+    """In a child process: open the app, train ``iteration`` under its recipe through the Train panel once
+    it is ready, print the seconds as JSON, then quit."""
+    from ._qt.app import main
+
+    def hook(app, window) -> None:
+        panel = window.training
+        started: list[float] = []
+
+        def start() -> None:
+            window.tabs.setCurrentWidget(panel)  # the charts are visible and repaint, as for a person watching
+            started.append(time.perf_counter())
+            panel.start(TrainConfig(iteration, device="cpu"))
+
+        def finished(path: str) -> None:
+            print(json.dumps({"gui_train_s": time.perf_counter() - started[0], "checkpoint": path}))
+            app.quit()
+
+        from trainer.training import TrainConfig
+
+        panel.controller.confirm_use_worse = lambda *_: True  # nobody is there to answer (a throw-away folder)
+        panel.ready.connect(start)
+        panel.runFinished.connect(finished)
+        panel.runFailed.connect(lambda message: (print(message, file=sys.stderr), app.exit(1)))
+
+    main(before_show=hook)
 
 
 def gui_versus_cli(data_dir: str | None) -> dict:
@@ -324,8 +388,9 @@ def gui_versus_cli(data_dir: str | None) -> dict:
     with tempfile.TemporaryDirectory() as user_data:  # the GUI's run goes to a throw-away per-user folder
         env = app_environment(XDG_DATA_HOME=user_data, XDG_CONFIG_HOME=user_data,
                               **({"MNIST_DATA_DIR": data_dir} if data_dir else {}))
-        out = subprocess.run([sys.executable, "-m", "mnist_desktop", "--time-training", str(BENCH_ITERATION)],
-                             env=env, capture_output=True, text=True, timeout=3600, check=True)
+        code = f"from mnist_desktop.bench import report_training; report_training({BENCH_ITERATION})"
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=3600,
+                             check=True)
     gui = json.loads(out.stdout.strip().splitlines()[-1])["gui_train_s"]
     return {"cli_train_s": cli, "cli_test_accuracy": accuracy, "gui_train_s": gui, "gui_over_cli": gui / cli}
 

@@ -1,7 +1,7 @@
 """``mnist-desktop predict FILE...``: the window's recognition path without a window, for scripts and checks.
 
 Imports no Qt (tests/app/test_predict_cli.py checks), so it starts in the time torch takes to load: the
-``mnist-desktop`` command comes here first (``launch``) and only opens the app for anything but ``predict``.
+``mnist-desktop`` command (``command.launch``) comes here for ``predict`` before anything loads Qt.
 """
 from __future__ import annotations
 
@@ -99,16 +99,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"error: {e}", file=sys.stderr)
                     return EXIT_UNREADABLE
     return status
-
-
-def launch(argv: list[str] | None = None) -> int:
-    """The ``mnist-desktop`` command: ``predict`` runs here without Qt; anything else opens the app."""
-    argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["predict"]:
-        return main(argv[1:])
-    from .app import main as app_main
-
-    return app_main(argv)
 
 
 if __name__ == "__main__":

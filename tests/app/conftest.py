@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, QSettings, Qt
 
-from mnist_desktop.window import MainWindow
+from mnist_desktop._qt.window import MainWindow
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def settle(qtbot, window: MainWindow) -> None:
 def stroke(qtbot, canvas, points: list[tuple[float, float]]) -> None:
     """One stroke with real mouse events; points are fractions of the square drawing area. Returns at once:
     in the main window its recognition may still be in flight."""
-    area = canvas._area()
+    area = canvas.drawing_area()
 
     def at(fx: float, fy: float) -> QPoint:
         return QPoint(round(area.x() + fx * area.width()), round(area.y() + fy * area.height()))

@@ -10,8 +10,8 @@ from mnist_desktop.predict_cli import EXIT_UNREADABLE
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    # Through launch(), as the mnist-desktop command goes, and report whether Qt was loaded on the way.
-    code = ("import sys; from mnist_desktop.predict_cli import launch; status = launch(sys.argv[1:]); "
+    # Through the mnist-desktop command's launch(), and report whether Qt was loaded on the way.
+    code = ("import sys; from mnist_desktop.command import launch; status = launch(sys.argv[1:]); "
             "print('QT' if any(m.startswith('PySide6') for m in sys.modules) else 'NO-QT'); sys.exit(status)")
     return subprocess.run([sys.executable, "-c", code, "predict", *args], capture_output=True, text=True, timeout=600)
 

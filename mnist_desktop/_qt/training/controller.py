@@ -1,0 +1,489 @@
+"""The Train panel's logic, without a widget: runs, Stop, what is saved, the MNIST download and the study queue.
+
+Every run is a ``RunRequest`` with its own stop flag, made when the run is asked for (Orange's TaskState
+idea): a Stop is never erased by the start of that run or the next. Events of a run that is no longer the
+current one (cancelled when the window closes) are dropped, so late results never arrive. A study is a
+queue of such runs on the same worker thread. The views only show what this emits and call its methods.
+
+Save policy: a finished run is saved as a past run in the one ``RunStore``; it is put in use unless it is
+worse than the model in use, when ``confirm_use_worse`` (a dialog the panel supplies) decides. A stopped run
+saves nothing unless ``keep_partial`` is set, in which case its last completed epoch is handled like a
+finished run. A Stop that arrives while the last epoch is evaluated wins over the Finished that follows.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from trainer.errors import MnistDesktopError
+
+from ...core.settings import SettingsReader
+from ...core.training_maths import epoch_position, queue_fraction, time_left
+from ..concurrency import Task, run_in_background
+from .worker import RunRequest, TrainingThread
+
+if TYPE_CHECKING:
+    from trainer.runs import RunInfo, RunStore
+    from trainer.study import StudyPlan
+    from trainer.training import TrainConfig
+
+log = logging.getLogger(__name__)
+
+RUNS_LISTED = 10
+DATA_DIR_KEY = "data_dir"
+
+# (progress(files done, files), cancelled()) -> the folder that now holds MNIST; replaced in tests
+DownloadFunction = Callable[[Callable[[int, int], None], Callable[[], bool]], Path]
+
+
+def download_mnist_into_user_folder(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Path:
+    """``trainer.data.download_mnist`` (imported when needed: it imports torch), which checks ``cancelled``
+    between files and gives up on a connection that stalls."""
+    from trainer.data import download_mnist
+
+    return download_mnist(progress=progress, cancelled=cancelled)
+
+
+def describe_run(config: TrainConfig) -> str:
+    """The run's recipe in words, for the log."""
+    r = config.recipe()
+    images = f"the first {config.train_limit:,} training images" if config.train_limit else "all training images"
+    return (f"iteration {config.iteration}: {r.epochs} epoch{'s' * (r.epochs != 1)}, Adam lr {r.lr:g} "
+            f"(×{r.lr_gamma:g} every {r.lr_step_epochs} epochs), batch {r.batch_size}, "
+            f"augmentation {'on' if r.augment else 'off'}, seed {config.seed}, {images}, device {config.device}")
+
+
+def accuracy_in_use(store: RunStore, iteration: int) -> float | None:
+    """Test accuracy of the weights ``iteration`` uses now (a retrained run or the shipped weights), if known."""
+    from trainer.checkpoint import read_checkpoint
+    from trainer.report import read_metrics
+
+    active = store.active_path(iteration)
+    if active is None:
+        return read_metrics().get(iteration, {}).get("test_accuracy")
+    try:
+        accuracy = read_checkpoint(active).get("test_accuracy")
+    except MnistDesktopError:
+        return None
+    return accuracy if isinstance(accuracy, (int, float)) else None
+
+
+def list_saved_runs(store: RunStore, limit: int = RUNS_LISTED) -> list[tuple[RunInfo, datetime]]:
+    """The newest saved runs with the time each was saved. Reads files: call it off the GUI thread."""
+    runs = []
+    for run in store.list_runs(limit):
+        try:
+            runs.append((run, datetime.fromtimestamp(run.path.stat().st_mtime)))
+        except OSError:  # deleted since it was listed
+            continue
+    return runs
+
+
+@dataclass
+class QueuedRun:
+    request: RunRequest
+    label: str  # "" for a single run; "iteration 3, seed 1" in a study
+    size: float  # its share of the queue's work (training images it goes through)
+
+
+@dataclass
+class Progress:
+    """Where the run in progress and its queue stand, after a batch."""
+
+    epoch: int
+    epochs: int
+    run_fraction: float
+    overall_fraction: float  # over the whole queue (a study), or the run
+    seconds_left: float | None  # for the whole queue
+    images_per_s: float
+    position: int  # 1-based place of the run in the queue
+    queued: int  # runs in the queue
+
+
+class TrainingController(QObject):
+    busyChanged = Signal(bool)  # a run or study started (True) or ended (False)
+    runStarted = Signal(object, str)  # TrainConfig, its label in a study ("" for a single run)
+    batch = Signal(object)  # trainer BatchProgress of the run in progress
+    epoch = Signal(object)  # trainer EpochEnd
+    progressed = Signal(object)  # Progress
+    status = Signal(str)  # one line saying what is happening
+    logged = Signal(str)  # a line for the log
+    refused = Signal(str)  # the settings are not valid: the sentence says why; nothing started
+    runFinished = Signal(str)  # the saved run's path
+    runStopped = Signal()
+    runFailed = Signal(str, bool)  # the message, whether MNIST was missing (then dataMissing follows)
+    weightsChanged = Signal(int)  # an iteration now uses other weights
+    announce = Signal(str)  # a sentence for outside the Train tab (the status bar)
+    runsListed = Signal(list)  # [(RunInfo, saved datetime)], newest first
+    dataMissing = Signal(str)  # MNIST is missing; the technical message. Answer with use_data_dir/download
+    dataDirChanged = Signal(str)
+    downloadProgress = Signal(int, int)  # files done, files
+    downloadFailed = Signal(str)
+    downloadCancelled = Signal()
+    studyFinished = Signal(object)  # study.json's contents
+
+    def __init__(self, settings: QSettings, store: RunStore | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self.settings = settings
+        self._store = store
+        self.keep_partial = False  # on Stop, keep the last completed epoch
+        # Asked when a finished run is worse than the model in use: (iteration, new, in use) -> use the new one?
+        self.confirm_use_worse: Callable[[int, float, float], bool] = lambda iteration, new, current: False
+        # Asked after every fine-tune on the person's drawings (its checkpoint has both figures) -> use it?
+        self.confirm_fine_tune: Callable[[dict], bool] = lambda checkpoint: False
+        self.download_function: DownloadFunction = download_mnist_into_user_folder
+        self.study_output = None  # a Path; None: <per-user data folder>/study
+        self.thread = TrainingThread(self)
+        self.thread.worker.event.connect(self._on_event)
+        self.thread.worker.failed.connect(self._on_failed)
+        self._busy = False
+        self._request: RunRequest | None = None  # the run whose events are listened to
+        self._queue: list[QueuedRun] = []
+        self._done = 0  # runs of the queue finished and saved
+        self._queue_started = 0.0
+        self._stop_requested = False
+        self._plan: StudyPlan | None = None  # set while a study runs
+        self._resume: Callable[[str], None] | None = None  # what waits for MNIST, given the folder
+        self._download_cancel: threading.Event | None = None
+
+    @property
+    def store(self) -> RunStore:
+        """The window's RunStore; one of our own only where none was passed (it imports torch)."""
+        if self._store is None:
+            from trainer.runs import RunStore
+
+            self._store = RunStore()
+        return self._store
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    @property
+    def data_dir(self) -> str:
+        return SettingsReader(self.settings.value).text(DATA_DIR_KEY)
+
+    # --- starting and stopping -------------------------------------------------------------------
+    def start(self, config: TrainConfig | dict[str, Any]) -> bool:
+        """Start one run, from a config or the form's values; False (and ``refused``) when it cannot start."""
+        from trainer.training import TrainConfig
+
+        if self._busy:
+            return False
+        try:
+            config = config if isinstance(config, TrainConfig) else TrainConfig(**config)
+        except MnistDesktopError as e:
+            self.refused.emit(str(e))
+            return False
+        self._plan = None
+        self._begin([QueuedRun(RunRequest(config), "", config.recipe().epochs)])
+        return True
+
+    def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None,
+                    data_dir: str | None = None) -> bool:
+        """Queue every pending (iteration, seed) pair; finished pairs of an earlier study are kept."""
+        from trainer.paths import user_data_dir
+        from trainer.study import StudyPlan
+
+        if self._busy:
+            return False
+        if not iterations:
+            self.refused.emit("Tick at least one iteration for the study.")
+            return False
+        if seeds < 1:
+            self.refused.emit("The study needs at least one seed.")
+            return False
+        plan = StudyPlan(tuple(iterations), tuple(range(seeds)), Path(self.study_output or user_data_dir() / "study"),
+                         device, data_dir, train_limit)
+        self._plan_study(plan)
+        return True
+
+    def _plan_study(self, plan: StudyPlan) -> None:
+        from trainer.study import pair_config, pending_pairs, prepare_output
+
+        self._set_busy(True)
+        self._stop_requested = False
+        self._plan = plan
+        self.status.emit("Looking for pairs finished earlier…")
+
+        def plan_queue() -> list[QueuedRun]:  # reads the finished pairs' files: off the GUI thread
+            prepare_output(plan)
+            return [QueuedRun(RunRequest(pair_config(plan, i, s)), f"iteration {i}, seed {s}", plan.pair_images(i))
+                    for i, s in pending_pairs(plan)]
+
+        run_in_background(plan_queue, self._on_study_planned, self._on_study_refused, self)
+
+    def _on_study_planned(self, runs: list[QueuedRun]) -> None:
+        plan = self._plan
+        finished = len(plan.pairs()) - len(runs)
+        self.logged.emit(f"— study of iterations {', '.join(map(str, plan.iterations))} × {len(plan.seeds)} seed(s) "
+                         f"into {plan.output}: {len(runs)} pair(s) to train"
+                         + (f", {finished} finished earlier and kept" if finished else ""))
+        self._begin(runs)
+
+    def _on_study_refused(self, message: str) -> None:
+        self._plan = None
+        self._set_busy(False)
+        self.refused.emit(message)
+
+    def _begin(self, runs: list[QueuedRun]) -> None:
+        self._queue, self._done = runs, 0
+        self._queue_started = time.perf_counter()
+        if not self._busy:
+            self._stop_requested = False
+            self._set_busy(True)
+        self._next()
+
+    def _next(self) -> None:
+        if self._stop_requested or self._done == len(self._queue):
+            self._end_queue()
+            return
+        run = self._queue[self._done]
+        self._request = run.request
+        self.status.emit("Loading MNIST…")
+        self.logged.emit(f"— {describe_run(run.request.config)}")
+        self.runStarted.emit(run.request.config, run.label)
+        self.thread.start_run.emit(run.request)
+
+    def stop(self) -> None:
+        """Stop the run (and the rest of the queue). Safe at any moment: the run's own flag is set at once."""
+        if not self._busy:
+            return
+        self._stop_requested = True
+        if self._request is not None:
+            self._request.stop.set()
+        self.status.emit("Stopping…")
+
+    def shutdown(self, timeout_ms: int = 10_000) -> bool:
+        """Stop everything and join the training thread; True when it ended in time."""
+        self.stop()
+        self._request = None  # whatever the old run still sends is dropped
+        if self._download_cancel is not None:
+            self._download_cancel.set()
+        return self.thread.shutdown(timeout_ms)
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        self.busyChanged.emit(busy)
+
+    # --- events of the run in progress -----------------------------------------------------------
+    def _on_event(self, request: RunRequest, event) -> None:
+        from trainer.training import BatchProgress, EpochEnd, Finished
+
+        if request is not self._request:
+            return  # a run that was cancelled: its late events never arrive
+        if isinstance(event, BatchProgress):
+            self._on_batch(event)
+        elif isinstance(event, EpochEnd):
+            self.epoch.emit(event)
+            self.logged.emit(
+                f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} acc {event.train_accuracy:.2f}%"
+                f" · test loss {event.test_loss:.4f} acc {event.test_accuracy:.2f}% · lr {event.lr:g} · "
+                f"{event.seconds:.1f} s, {event.images_per_s:,.0f} images/s"
+                + (f" · your held-out drawings {event.extra_accuracy:.1f}%" if event.extra_accuracy is not None else ""))
+        else:  # Finished or Stopped: the run has ended
+            self._request = None
+            if isinstance(event, Finished) and not request.stop.is_set():
+                self._save(event.checkpoint, stopped=False)
+            elif event.checkpoint is not None and self.keep_partial and self._plan is None:
+                self._save(event.checkpoint, stopped=True)
+            else:
+                self._end_stopped("Stopped; nothing saved.", "stopped; nothing saved")
+
+    def _on_batch(self, event) -> None:
+        run_fraction = epoch_position(event.epoch, event.batch, event.batches) / event.epochs
+        overall = queue_fraction([run.size for run in self._queue], self._done, run_fraction)
+        self.batch.emit(event)
+        self.progressed.emit(Progress(event.epoch, event.epochs, run_fraction, overall,
+                                      time_left(time.perf_counter() - self._queue_started, overall),
+                                      event.images_per_s, self._done + 1, len(self._queue)))
+
+    def _on_failed(self, request: RunRequest, message: str, data_missing: bool) -> None:
+        if request is not self._request:
+            return
+        self._request = None
+        self.logged.emit(f"failed: {message}")
+        plan = self._plan
+        if data_missing:
+            if plan is not None:
+                self._resume = lambda folder: self._plan_study(replace(plan, data_dir=folder))
+            else:
+                config = request.config
+                self._resume = lambda folder: self.start(replace(config, data_dir=folder))
+        self._plan = None
+        self._queue = []
+        self._set_busy(False)
+        self.status.emit("Training failed." if not data_missing else "MNIST is needed to train.")
+        self.runFailed.emit(message, data_missing)
+        if data_missing:
+            self.dataMissing.emit(message)
+
+    # --- what is kept ----------------------------------------------------------------------------
+    def _save(self, checkpoint: dict, stopped: bool) -> None:
+        """Save off the GUI thread: a study pair into the study, a run as a past run."""
+        self.status.emit("Saving…")
+        if self._plan is not None:
+            from trainer.study import save_pair
+
+            plan = self._plan
+            # save_pair also measures the study's own figure on the 60k training images: seconds of work.
+            run_in_background(lambda: save_pair(plan, checkpoint), self._on_pair_saved, self._on_save_failed, self)
+            return
+        store = self.store
+
+        def save() -> tuple[Path, dict, float | None, bool]:
+            current = accuracy_in_use(store, checkpoint["iteration"])
+            return store.save(checkpoint, activate=False), checkpoint, current, stopped
+
+        run_in_background(save, self._on_run_saved, self._on_save_failed, self)
+
+    def _on_run_saved(self, saved: tuple[Path, dict, float | None, bool]) -> None:
+        path, checkpoint, current, stopped = saved
+        iteration, accuracy = checkpoint["iteration"], checkpoint["test_accuracy"]
+        if "fine_tune" in checkpoint:  # MNIST's figure alone cannot judge it: the person decides
+            use = self.confirm_fine_tune(checkpoint)
+        else:
+            use = current is None or accuracy >= current or self.confirm_use_worse(iteration, accuracy, current)
+        if use:
+            self.store.activate(iteration, path)
+            self.weightsChanged.emit(iteration)
+        if use:
+            in_use = "now in use"
+        elif current is None or "fine_tune" in checkpoint:
+            in_use = "kept as a past run; the model in use stays"
+        else:
+            in_use = f"kept as a past run; the better model ({current:.2f}%) stays in use"
+        self.refresh_runs()
+        if stopped:
+            epochs = checkpoint["epochs"]
+            self._end_stopped(f"Stopped; kept the {epochs} completed epoch{'s' * (epochs != 1)}: "
+                              f"{accuracy:.2f}% test accuracy, {in_use}.", f"stopped; kept epoch {epochs} as {path}")
+            return
+        self.logged.emit(f"saved {path}")
+        self.status.emit(f"Done in {checkpoint['seconds']:.1f} s: {accuracy:.2f}% test accuracy, {in_use}.")
+        self.announce.emit(f"Iteration {iteration} retrained: {accuracy:.2f}% test accuracy, {in_use}.")
+        self._queue = []
+        self._set_busy(False)
+        self.runFinished.emit(str(path))
+
+    def _on_pair_saved(self, path: Path) -> None:
+        self.logged.emit(f"saved {path}")
+        self._done += 1
+        self._next()
+
+    def _on_save_failed(self, message: str) -> None:
+        self._plan = None
+        self._queue = []
+        self._set_busy(False)
+        self.status.emit("The run could not be saved.")
+        self.logged.emit(f"failed to save: {message}")
+        self.runFailed.emit(message, False)
+
+    def _end_stopped(self, status: str, log_line: str) -> None:
+        if self._plan is not None:
+            status = (f"Study stopped: {self._done} of {len(self._queue)} pair(s) finished in this session "
+                      f"and kept in {self._plan.output}; Run the study again to go on.")
+            log_line = f"study stopped; {self._done} pair(s) finished in this session were kept"
+            self._plan = None
+        self._queue = []
+        self.status.emit(status)
+        self.logged.emit(log_line)
+        self._set_busy(False)
+        self.runStopped.emit()
+
+    def _end_queue(self) -> None:
+        """Every run of the queue is done, or a Stop came between two of them."""
+        if self._stop_requested:
+            self._end_stopped("Stopped; nothing saved.", "stopped; nothing saved")
+            return
+        from trainer.study import write_results
+
+        plan = self._plan
+        self.status.emit("Writing the study's results…")
+        run_in_background(lambda: write_results(plan, "Run the study (mnist-desktop)"), self._on_study_written,
+                          self._on_save_failed, self)
+
+    def _on_study_written(self, results: dict) -> None:
+        output = self._plan.output
+        self._plan = None
+        self._queue = []
+        self.status.emit(f"Study finished: results in {output}.")
+        self.logged.emit(f"study finished; results in {output}")
+        self.announce.emit(f"The study finished: its results are in Compare and in {output}.")
+        self._set_busy(False)
+        self.studyFinished.emit(results)
+
+    # --- past runs -------------------------------------------------------------------------------
+    def refresh_runs(self) -> None:
+        """List the saved runs off the GUI thread; ``runsListed`` brings them."""
+        store = self.store
+        run_in_background(lambda: list_saved_runs(store), self._on_runs_listed, self._on_runs_unreadable, self)
+
+    def _on_runs_listed(self, runs: list) -> None:
+        self.runsListed.emit(runs)
+
+    def _on_runs_unreadable(self, message: str) -> None:
+        self.logged.emit(f"the past runs could not be read: {message}")
+
+    def use_run(self, iteration: int, path: Path | None) -> None:
+        """Use a past run for ``iteration``; None goes back to the shipped weights."""
+        self.store.activate(iteration, path)
+        self.logged.emit(f"iteration {iteration} uses {path}" if path else
+                         f"iteration {iteration} uses the shipped weights again")
+        self.weightsChanged.emit(iteration)
+
+    # --- MNIST -----------------------------------------------------------------------------------
+    def need_data(self, message: str, resume: Callable[[str], None] | None = None) -> None:
+        """Something else (the Confusion tab) needs MNIST: ask; once it is there, ``dataDirChanged`` says
+        where, and ``resume(folder)`` is called."""
+        self._resume = resume
+        self.dataMissing.emit(message)
+
+    def use_data_dir(self, folder: str) -> None:
+        """Remember the folder that holds MNIST and resume what waited for it."""
+        self.settings.setValue(DATA_DIR_KEY, folder)
+        self.dataDirChanged.emit(folder)
+        resume, self._resume = self._resume, None
+        if resume is not None:
+            resume(folder)
+
+    def forget_data_request(self) -> None:
+        """The person cancelled: nothing resumes."""
+        self._resume = None
+
+    def download(self) -> None:
+        """Download MNIST off the GUI thread; on success, use it and resume."""
+        cancel = self._download_cancel = threading.Event()
+        download = self.download_function
+        task = Task(lambda: download(task.report, cancel.is_set), self)
+        task.progress.connect(self.downloadProgress)
+        task.done.connect(self._on_downloaded)
+        task.failed.connect(self._on_download_failed)
+        self.logged.emit("downloading MNIST…")
+        task.start()
+
+    def cancel_download(self) -> None:
+        if self._download_cancel is not None:
+            self._download_cancel.set()
+
+    def _on_downloaded(self, folder: Path) -> None:
+        self._download_cancel = None
+        self.logged.emit(f"downloaded MNIST into {folder}")
+        self.use_data_dir(str(folder))
+
+    def _on_download_failed(self, message: str) -> None:
+        cancelled, self._download_cancel = self._download_cancel is not None and self._download_cancel.is_set(), None
+        if cancelled:
+            self.logged.emit("download cancelled")
+            self._resume = None
+            self.downloadCancelled.emit()
+        else:
+            self.logged.emit(f"download failed: {message}")
+            self.downloadFailed.emit(message)

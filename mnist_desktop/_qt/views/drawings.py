@@ -1,0 +1,430 @@
+"""Your drawings: the drawings you labelled, one row per digit, each marked right or wrong by the iteration in
+view; delete, relabel, export, import, and fine-tune the iteration on them.
+
+The view only shows and forwards: core.drawings keeps the drawings and measures the iterations on them, the
+Train panel runs the fine-tune. Files are read and written off the GUI thread.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView,
+                               QInputDialog, QLabel, QListWidget, QListWidgetItem, QPushButton,
+                               QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+
+from trainer.errors import MnistDesktopError
+from trainer.iterations import ITERATIONS
+
+from ...core.drawings import DrawingStore, LabelledDrawing, evaluate_on
+from ..concurrency import run_in_background
+from ..training.panel import TrainingPanel, ask_to_use
+from ..widgets.panels import mnist_pixmap
+from .compare import fill_confusion
+
+if TYPE_CHECKING:
+    from trainer.evaluation import Evaluation
+
+    from ...core.drawing import Drawing
+    from ...core.predictor import Predictor
+
+THUMBNAIL = 56
+RIGHT_COLOR, WRONG_COLOR = QColor("#27ae60"), QColor("#c0392b")
+DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
+ZIP_FILTER = "Drawings ZIP (*.zip)"
+NO_DRAWINGS = "No drawings yet: draw a digit, then press its key (0-9) or click its bar under Recognise."
+
+
+def digit_of_key(event) -> int | None:
+    """The digit of a plain (or keypad) key press 0-9, else None: Ctrl+1 and the like are shortcuts."""
+    modifiers = event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+    return DIGIT_KEYS.get(event.key()) if modifiers == Qt.KeyboardModifier.NoModifier else None
+
+
+def thumbnail(image: np.ndarray, answer: int | None, label: int) -> QIcon:
+    """The 28x28 image framed green when ``answer`` is the label, red when not, plain when unknown."""
+    pixmap = mnist_pixmap(image / 255.0, THUMBNAIL)
+    if answer is not None:
+        painter = QPainter(pixmap)
+        painter.setPen(QPen(RIGHT_COLOR if answer == label else WRONG_COLOR, 4))
+        painter.drawRect(pixmap.rect().adjusted(2, 2, -2, -2))
+        painter.end()
+    return QIcon(pixmap)
+
+
+class DigitKeys(QObject):
+    """On a row of drawings: 0-9 relabels the selected drawing, Delete removes it (before the list's own
+    type-to-search takes the digits)."""
+
+    def __init__(self, view: DrawingsView):
+        super().__init__(view)
+        self.view = view
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        digit = digit_of_key(event)
+        if digit is not None:
+            self.view.relabel_selected(digit)
+            return True
+        if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            self.view.delete_selected()
+            return True
+        return False
+
+
+class DrawingsScores(QWidget):
+    """For Compare: each iteration's accuracy on your drawings beside its MNIST test accuracy, and the
+    confusion on your drawings of the iteration in view."""
+
+    COLUMNS = ["Iteration", "MNIST test accuracy", "Your drawings", "Right"]
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.status = QLabel(NO_DRAWINGS)
+        self.status.setWordWrap(True)
+        self.table = QTableWidget(len(ITERATIONS), len(self.COLUMNS))
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        rows = self.table.verticalHeader()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # all seven in view, no scrolling
+        self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height()
+                                  + len(ITERATIONS) * rows.defaultSectionSize() + 2 * self.table.frameWidth())
+        self.confusion_title = QLabel("")
+        self.confusion = QTableWidget(10, 10)
+        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.confusion.setVerticalHeaderLabels([f"true {d}" for d in range(10)])
+        self.confusion.setHorizontalHeaderLabels([f"→{d}" for d in range(10)])
+        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.status)
+        layout.addWidget(self.table)
+        layout.addWidget(self.confusion_title)
+        layout.addWidget(self.confusion, 1)
+
+    def show_scores(self, predictor: Predictor | None, count: int, evaluations: dict[int, Evaluation],
+                    iteration: int) -> None:
+        self.status.setText(f"{count} drawing{'s' * (count != 1)} of yours, measured with the weights each "
+                            "iteration uses now." if count else NO_DRAWINGS)
+        for row, n in enumerate(ITERATIONS):
+            slot = predictor.slots.get(n) if predictor else None
+            mnist = slot.info.get("test_accuracy") if slot and slot.available else None
+            result = evaluations.get(n)
+            right = sum(result.confusion[d][d] for d in range(10)) if result else None
+            values = [str(n), f"{mnist:.2f}%" if mnist is not None else "–",
+                      f"{result.accuracy:.1f}%" if result else "–", f"{right} of {count}" if result else "–"]
+            for col, value in enumerate(values):
+                self.table.setItem(row, col, QTableWidgetItem(value))
+        result = evaluations.get(iteration)
+        self.confusion_title.setText(f"Iteration {iteration} on your drawings (rows: your label, columns: its answer)")
+        if result is None:
+            self.confusion.clearContents()
+        else:
+            fill_confusion(self.confusion, result.confusion)
+
+
+class DrawingsView(QWidget):
+    refreshed = Signal()  # the rows show the store as it is now, measured with the weights in use
+    trainingStarted = Signal()  # a fine-tune began in the Train panel
+
+    def __init__(self, training: TrainingPanel, store: DrawingStore | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.training = training
+        self.store = store or DrawingStore()
+        self.predictor: Predictor | None = None
+        self.iteration = next(iter(ITERATIONS))
+        self.drawings: list[LabelledDrawing] = []
+        self.evaluations: dict[int, Evaluation] = {}
+        self.load_problems: list[str] = []  # drawings files that cannot be read
+        self.task_problems: list[str] = []  # what the last import, export or fine-tune could not do
+        self._refreshes = 0  # refreshes asked for; only the latest one's result is shown
+        self.scores = DrawingsScores()  # shown in Compare
+        # What only a person can answer; tests replace these.
+        self.ask_export_path: Callable[[], str] = lambda: QFileDialog.getSaveFileName(
+            self, "Export your drawings", "my-drawings.zip", ZIP_FILTER)[0]
+        self.ask_import_path: Callable[[], str] = lambda: QFileDialog.getOpenFileName(
+            self, "Import drawings", "", f"{ZIP_FILTER};;All files (*)")[0]
+        self.ask_label: Callable[[int], int | None] = self._ask_label
+        self.ask_use_fine_tune: Callable[[dict], bool] = self._ask_use_fine_tune
+        training.controller.confirm_fine_tune = lambda checkpoint: self.ask_use_fine_tune(checkpoint)
+        training.ready.connect(self.refresh)
+
+        self.summary = QLabel("")
+        self.summary.setWordWrap(True)
+        self.notice = QLabel("")  # what the last action did
+        self.notice.setWordWrap(True)
+        self.messages = QLabel("")  # what went wrong with files: one sentence each
+        self.messages.setWordWrap(True)
+        self.messages.setStyleSheet("color: #c0392b")
+        self.messages.hide()
+        self.relabel_button = QPushButton("Relabel…")
+        self.delete_button = QPushButton("Delete")
+        self.export_button = QPushButton("Export ZIP…")
+        self.import_button = QPushButton("Import ZIP…")
+        self.fine_tune_button = QPushButton("Fine-tune on my drawings")
+        self.fine_tune_button.setToolTip("Train the iteration in view a little more on MNIST plus your drawings "
+                                         "(a fifth held out to measure); you choose whether to use the result")
+        self.relabel_button.clicked.connect(self._relabel_clicked)
+        self.delete_button.clicked.connect(self.delete_selected)
+        self.export_button.clicked.connect(self._export_clicked)
+        self.import_button.clicked.connect(self._import_clicked)
+        self.fine_tune_button.clicked.connect(self.fine_tune)
+        buttons = QHBoxLayout()
+        for button in (self.relabel_button, self.delete_button, self.export_button, self.import_button,
+                       self.fine_tune_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        keys = DigitKeys(self)
+        self.rows: dict[int, QListWidget] = {}
+        self.row_titles: dict[int, QLabel] = {}
+        grid = QGridLayout()
+        for digit in range(10):
+            row = QListWidget()
+            row.setViewMode(QListWidget.ViewMode.IconMode)
+            row.setFlow(QListWidget.Flow.LeftToRight)
+            row.setWrapping(False)
+            row.setIconSize(QSize(THUMBNAIL, THUMBNAIL))
+            row.setFixedHeight(THUMBNAIL + 40)
+            row.setMovement(QListWidget.Movement.Static)
+            row.installEventFilter(keys)
+            row.itemSelectionChanged.connect(lambda d=digit: self._selected_in(d))
+            title = QLabel(f"<b style='font-size:18pt'>{digit}</b>")
+            self.rows[digit], self.row_titles[digit] = row, title
+            grid.addWidget(title, digit, 0)
+            grid.addWidget(row, digit, 1)
+        rows = QWidget()
+        rows.setLayout(grid)
+        grid.setRowStretch(10, 1)  # the rows in use stay at the top
+        scroll = QScrollArea(widgetResizable=True)
+        scroll.setWidget(rows)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addLayout(buttons)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.messages)
+        layout.addWidget(scroll, 1)
+        self._update_buttons()
+
+    # --- what the window tells --------------------------------------------------------------------
+    def set_predictor(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+        self.refresh()
+
+    def set_iteration(self, number: int) -> None:
+        self.iteration = number
+        self._show()
+
+    def keep(self, drawing: Drawing, image: np.ndarray | None, probabilities: dict[int, np.ndarray],
+             label: int) -> str:
+        """Keep the drawing in view with its label and each iteration's answer; the sentence to show.
+        DrawingsError when there is nothing to label."""
+        from trainer.extra_data import DrawingsError
+
+        if image is None:
+            raise DrawingsError("There is no digit to label: draw one first, then press its key (0-9).")
+        answers = {n: int(np.argmax(p)) for n, p in probabilities.items()}
+        kept = self.store.add(image, drawing.strokes, label, answers)
+        self.refresh()
+        said = answers.get(self.iteration)
+        verdict = "" if said is None else (f"; iteration {self.iteration} got it right" if said == kept.label else
+                                           f"; iteration {self.iteration} said {said}")
+        return f"Kept as a {kept.label} in Your drawings{verdict}."
+
+    # --- reading and showing ----------------------------------------------------------------------
+    def refresh(self) -> None:
+        """Read the store and measure the iterations on it, off the GUI thread."""
+        store = self.store
+        # Torch ops beside the trainer's first import of torch._dynamo crash: measure once it has loaded.
+        predictor = self.predictor if self.training.prepared else None
+        self._refreshes += 1
+        refresh = self._refreshes
+
+        def work():
+            drawings, problems = store.load()
+            return refresh, drawings, problems, evaluate_on(predictor, drawings) if predictor else {}
+
+        run_in_background(work, self._on_loaded, self._on_load_failed, self)
+
+    def _on_load_failed(self, message: str) -> None:
+        self._say_problem(message)
+        self.refreshed.emit()
+
+    def _on_loaded(self, result) -> None:
+        refresh, drawings, problems, evaluations = result
+        if refresh != self._refreshes:
+            return  # a later refresh is on its way: results arriving out of order never show
+        self.drawings, self.load_problems, self.evaluations = drawings, problems, evaluations
+        self._show_problems()
+        self._show()
+        self.refreshed.emit()
+
+    def answer(self, index: int) -> int | None:
+        """The digit the iteration in view gives drawing ``index`` now (else when it was labelled)."""
+        result = self.evaluations.get(self.iteration)
+        return result.predictions[index] if result else self.drawings[index].answers.get(self.iteration)
+
+    def _show(self) -> None:
+        for row in self.rows.values():
+            row.clear()
+        for index, drawing in enumerate(self.drawings):
+            answer = self.answer(index)
+            mark = "" if answer is None else ("✓" if answer == drawing.label else f"✗ {answer}")
+            item = QListWidgetItem(thumbnail(drawing.image, answer, drawing.label), mark)
+            item.setData(Qt.ItemDataRole.UserRole, index)
+            item.setToolTip(f"labelled {drawing.label} on {drawing.created[:16].replace('T', ' ')}; iteration "
+                            f"{self.iteration} says {answer if answer is not None else 'nothing yet'}")
+            self.rows[drawing.label].addItem(item)
+        for digit, title in self.row_titles.items():  # only the digits you have drawn take room
+            title.setVisible(self.rows[digit].count() > 0)
+            self.rows[digit].setVisible(self.rows[digit].count() > 0)
+        result = self.evaluations.get(self.iteration)
+        count = len(self.drawings)
+        score = f"{result.accuracy:.1f}% right" if result else "… (the models are loading)"
+        self.summary.setText(NO_DRAWINGS if not count else
+                             f"{count} drawing{'s' * (count != 1)}; iteration {self.iteration} gets {score}. "
+                             "Select one and press a digit to relabel it, Delete to remove it.")
+        self.scores.show_scores(self.predictor, count, self.evaluations, self.iteration)
+        self._update_buttons()
+
+    def _say_problem(self, message: str) -> None:
+        """What the last action could not do ("" when it could); shown with the files that cannot be read."""
+        self.task_problems = [message] if message else []
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        problems = self.load_problems + self.task_problems
+        self.messages.setText("\n".join(problems))
+        self.messages.setVisible(bool(problems))
+
+    # --- selection, relabel, delete ---------------------------------------------------------------
+    def _selected_in(self, digit: int) -> None:
+        """One selection across the ten rows."""
+        if self.rows[digit].selectedItems():
+            for other, row in self.rows.items():
+                if other != digit:
+                    row.blockSignals(True)
+                    row.clearSelection()
+                    row.blockSignals(False)
+        self._update_buttons()
+
+    def selected(self) -> LabelledDrawing | None:
+        for row in self.rows.values():
+            items = row.selectedItems()
+            if items:
+                return self.drawings[items[0].data(Qt.ItemDataRole.UserRole)]
+        return None
+
+    def select(self, drawing_id: str) -> None:
+        for row in self.rows.values():
+            for i in range(row.count()):
+                if self.drawings[row.item(i).data(Qt.ItemDataRole.UserRole)].id == drawing_id:
+                    row.setCurrentRow(i)
+                    row.setFocus()
+                    return
+
+    def _update_buttons(self) -> None:
+        chosen = self.selected() is not None
+        self.relabel_button.setEnabled(chosen)
+        self.delete_button.setEnabled(chosen)
+        self.export_button.setEnabled(bool(self.drawings))
+        self.fine_tune_button.setEnabled(len(self.drawings) >= 2)
+
+    def relabel_selected(self, label: int) -> None:
+        drawing = self.selected()
+        if drawing is not None and label != drawing.label:
+            self._run_file_task(lambda: self.store.relabel(drawing, label),
+                                f"Relabelled a {drawing.label} as a {label}.")
+
+    def delete_selected(self) -> None:
+        drawing = self.selected()
+        if drawing is not None:
+            self._run_file_task(lambda: self.store.delete(drawing), f"Deleted a drawing labelled {drawing.label}.")
+
+    def _relabel_clicked(self) -> None:
+        drawing = self.selected()
+        if drawing is not None:
+            label = self.ask_label(drawing.label)
+            if label is not None:
+                self.relabel_selected(label)
+
+    def _ask_label(self, current: int) -> int | None:
+        label, ok = QInputDialog.getInt(self, "Relabel", "This drawing is the digit:", current, 0, 9)
+        return label if ok else None
+
+    # --- export and import ------------------------------------------------------------------------
+    def _run_file_task(self, work: Callable[[], object], done: str | Callable[[object], str]) -> None:
+        """``work`` off the GUI thread; then ``done`` (a sentence, or one made from the result) and a refresh."""
+        run_in_background(lambda: (done, work()), self._on_file_task_done, self._say_problem, self)
+
+    def _on_file_task_done(self, outcome: tuple) -> None:
+        done, result = outcome
+        self.notice.setText(done(result) if callable(done) else done)
+        self._show_problems()
+        self.refresh()
+
+    def export_to(self, path: str) -> None:
+        self._run_file_task(lambda: self.store.export_zip(path), lambda n: f"Exported {n} drawing{'s' * (n != 1)} to {path}.")
+
+    def import_from(self, path: str) -> None:
+        def done(result) -> str:
+            self.task_problems = result.problems  # each row left out, one sentence each
+            return result.summary(Path(path).name)
+
+        self._say_problem("")
+        self._run_file_task(lambda: self.store.import_zip(path), done)
+
+    def _export_clicked(self) -> None:
+        path = self.ask_export_path()
+        if path:
+            self.export_to(path)
+
+    def _import_clicked(self) -> None:
+        path = self.ask_import_path()
+        if path:
+            self.import_from(path)
+
+    # --- fine-tune --------------------------------------------------------------------------------
+    def fine_tune(self) -> bool:
+        """Fine-tune the iteration in view on MNIST plus these drawings, from the weights it uses now, with
+        the Train form's other settings; the run shows in the Train panel. False (and a sentence) if not."""
+        from trainer.extra_data import fine_tune_defaults
+        from trainer.paths import user_data_dir
+        from trainer.training import TrainConfig
+
+        slot = self.predictor.slots.get(self.iteration) if self.predictor else None
+        if self.training.running:
+            self._say_problem("A training run is in progress; fine-tune once it has ended.")
+            return False
+        if slot is None or not slot.available:
+            self._say_problem(f"Iteration {self.iteration} has no usable weights to fine-tune.")
+            return False
+        path = user_data_dir() / "fine-tune" / "drawings.zip"  # the drawings as they are now, for this run
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.store.export_zip(path)
+            form = self.training.form  # shows the fine-tune's epochs and rate: what runs is what is shown
+            defaults = fine_tune_defaults(ITERATIONS[self.iteration].recipe)
+            form.epochs.setValue(defaults["epochs"])
+            form.lr.setValue(defaults["lr"])
+            config = TrainConfig(**(form.values() | {"iteration": self.iteration, "extra_data": str(path),
+                                                     "init_from": str(slot.path)}))
+        except (MnistDesktopError, OSError) as e:
+            self._say_problem(str(e))
+            return False
+        self._say_problem("")
+        if not self.training.start(config):
+            return False
+        self.trainingStarted.emit()
+        return True
+
+    def _ask_use_fine_tune(self, checkpoint: dict) -> bool:
+        from trainer.extra_data import fine_tune_summary
+
+        return ask_to_use(self, "Use the fine-tuned model?", f"Iteration {checkpoint['iteration']} fine-tuned on "
+                          f"MNIST and your drawings: {fine_tune_summary(checkpoint)}.", "Use the fine-tuned model")

@@ -1,0 +1,430 @@
+"""The main window: canvas on the left; recognition, comparison and training on the right.
+
+The window is built and painted before torch is imported; the models load in the background and
+prediction starts as soon as they arrive.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
+
+from trainer.errors import MnistDesktopError
+from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
+from trainer.report import read_metrics, read_study
+
+from ..core.preprocess import load_image
+from ..core.recognition import Recognition
+from ..core.settings import SettingsReader
+from .concurrency import run_in_background
+from .recogniser import Recogniser, Request
+from .throttle import Throttle
+from .training.panel import TrainingPanel
+from .views.compare import CompareView
+from .views.drawings import DrawingsView, digit_of_key
+from .views.inside import InsideView
+from .widgets.canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
+from .widgets.iteration_picker import IterationPicker
+from .widgets.panels import RecognitionPanel, card_html
+from .widgets.wheel_guard import WheelGuard, guard_wheel
+
+if TYPE_CHECKING:
+    from ..core.predictor import Predictor
+
+log = logging.getLogger(__name__)
+
+PREDICTIONS_PER_SECOND = 30
+UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
+CLOSE_WAIT_MS = 3000  # closing waits this long for each: the recognition thread, the training thread, background tasks
+
+
+def load_predictor() -> Predictor:
+    """Runs off the GUI thread: importing torch and reading seven checkpoints takes about a second."""
+    from trainer.training import warm_up
+
+    from ..core.predictor import Predictor
+
+    # The trainer's first optimizer imports torch._dynamo (1-2 s). Done here, before any model runs: imported
+    # while another thread ran torch ops, it failed with "operator _c10d_functional::... does not exist" or
+    # crashed the process.
+    warm_up()
+    predictor = Predictor()
+    predictor.load_all()
+    return predictor
+
+
+class MainWindow(QMainWindow):
+    predictorReady = Signal()
+    predicted = Signal()  # a prediction (or "no digit") was shown
+    iterationReloaded = Signal(int)  # an iteration's new weights are loaded (after training or a revert)
+    imageOpened = Signal(str)  # an opened image file is on the canvas
+
+    def __init__(self, settings: QSettings | None = None):
+        super().__init__()
+        self.setWindowTitle("MNIST Desktop — seven small CNNs")
+        self.settings = settings or QSettings()
+        self.predictor: Predictor | None = None
+        self.image: np.ndarray | None = None  # the drawing preprocessed like MNIST, or None
+        self.recognition: Recognition | None = None  # the last answer: probabilities and verdicts
+        self.probabilities: dict[int, np.ndarray] = {}
+        self.last_error: str | None = None
+        self.recogniser = Recogniser()
+        self.recogniser.recognised.connect(self._on_recognised)
+        self.recogniser.failed.connect(self._on_recognition_failed)
+        self._asked = 0  # the number of the latest drawing sent to be recognised
+        self._shown = 0  # the number of the drawing whose answer is shown
+        self._opened = 0  # the number of the latest image file asked to be opened
+        self.abandoned_threads = False  # closing gave up waiting on a thread; the process must exit hard
+        self.shipped_metrics = read_metrics()
+        self._reload_lock = threading.Lock()  # reloads in the background run one at a time, in order
+        saved = SettingsReader(self.settings.value)
+
+        self.canvas = DrawingCanvas()
+        self.canvas.brush_width = saved.integer("brush", DEFAULT_BRUSH, BRUSH_WIDTHS)
+        self.panel = RecognitionPanel()
+        self.picker = IterationPicker()
+        self.card = QLabel()
+        self.card.setWordWrap(True)
+        self.card.setTextFormat(Qt.TextFormat.RichText)
+        self.card.setAlignment(Qt.AlignmentFlag.AlignTop)
+
+        recognise = QWidget()
+        layout = QVBoxLayout(recognise)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.card)
+        layout.addWidget(self.panel)
+        layout.addStretch(1)
+        self.compare = CompareView(self.shipped_metrics)
+        self.compare.set_study(read_study())  # weights/study.json: the shipped multi-seed study
+        self.compare.digitChosen.connect(lambda image: self.canvas.set_image(image, model_input=True))
+        self.inside = InsideView()
+        self.training = TrainingPanel(self.settings)
+        self.training.weightsChanged.connect(self.reload_iteration)
+        self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
+        self.compare.data_dir = self.training.controller.data_dir or None
+        self.compare.dataMissing.connect(self.training.controller.need_data)  # the Train panel asks for MNIST
+        self.training.dataDirChanged.connect(self.compare.set_data_dir)
+        self.training.studyFinished.connect(self.compare.set_study)  # a study run from the Train tab
+        self.tabs = QTabWidget()
+        self.tabs.addTab(recognise, "Recognise")
+        self.tabs.addTab(self.inside, "Inside")
+        self.tabs.addTab(self.compare, "Compare")
+        self.tabs.addTab(self.training, "Train")
+        self.drawings = DrawingsView(self.training)
+        self.tabs.addTab(self.drawings, "Your drawings")
+        self.compare.tabs.addTab(self.drawings.scores, "Your drawings")
+        self.drawings.trainingStarted.connect(lambda: self.tabs.setCurrentWidget(self.training))
+        self.panel.bars.digitClicked.connect(self.label_drawing)
+        self.iterationReloaded.connect(lambda _: self.drawings.refresh())
+        self.tabs.currentChanged.connect(self._show_compare_if_visible)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.canvas)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(splitter)
+
+        self._build_actions()
+        self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
+        self.canvas.changed.connect(self.throttle)
+        self.canvas.strokeFinished.connect(self.throttle.flush)
+        self.canvas.strokeFinished.connect(self._update_history_actions)
+        self.canvas.fileDropped.connect(self.open_image)
+        self.picker.iterationChanged.connect(self.set_iteration)
+
+        self.set_iteration(saved.integer("iteration", DEFAULT_ITERATION, ITERATIONS))
+        geometry = saved.blob("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            if geometry is not None:
+                log.warning("settings: the saved window geometry cannot be used; using the default size")
+            self.resize(1200, 760)
+        self.statusBar().showMessage("Loading the models…")
+
+    # --- actions ---------------------------------------------------------------------------------
+    def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        action.setShortcut(QKeySequence(shortcut))
+        action.setToolTip(f"{tip or text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
+        action.triggered.connect(slot)
+        return action
+
+    def _build_actions(self) -> None:
+        self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open, self._ask_open_image)
+        self.save_action = self._action("&Save drawing…", QKeySequence.StandardKey.Save, self._ask_save_drawing)
+        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo, self.canvas.undo, "Undo the last stroke")
+        self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo, self.canvas.redo)
+        self.clear_action = self._action("&Clear", "Ctrl+L", self.canvas.clear, "Clear the canvas")
+        self.eraser_action = self._action("&Eraser", "Ctrl+E", self._toggle_eraser)
+        self.eraser_action.setCheckable(True)
+
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addActions([self.open_action, self.save_action])
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = self.menuBar().addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
+
+        self.iteration_actions = QActionGroup(self)
+        self.iteration_action: dict[int, QAction] = {}
+        iteration_menu = self.menuBar().addMenu("&Iteration")
+        for number in ITERATIONS:
+            action = self._action(f"Iteration &{number}", f"Ctrl+{number}",
+                                  lambda _=False, n=number: self.set_iteration(n))
+            action.setCheckable(True)
+            self.iteration_actions.addAction(action)
+            self.iteration_action[number] = action
+            iteration_menu.addAction(action)
+
+        toolbar = self.addToolBar("Drawing")
+        toolbar.setObjectName("drawing-toolbar")
+        toolbar.addActions([self.clear_action, self.undo_action, self.redo_action, self.eraser_action])
+        toolbar.addSeparator()
+        toolbar.addWidget(QLabel(" Brush "))
+        self.brush = QSpinBox()
+        self.brush.setRange(BRUSH_WIDTHS.start, BRUSH_WIDTHS.stop - 1)
+        self.brush.setSuffix(" px")
+        self.brush.setValue(self.canvas.brush_width)
+        self.brush.setToolTip("Brush width, in pixels of a 280-pixel canvas")
+        self.brush.valueChanged.connect(self._set_brush)
+        # Typing a width ends with the keyboard back on the canvas, so Ctrl+Z undoes strokes again
+        # (a focused spin box takes Ctrl+Z for its own text). The wheel changes it only once focused.
+        self.brush.editingFinished.connect(self.canvas.setFocus)
+        guard_wheel([self.brush], WheelGuard(self))
+        toolbar.addWidget(self.brush)
+        toolbar.addSeparator()
+        toolbar.addActions([self.open_action, self.save_action])
+        self._update_history_actions()
+
+    def _toggle_eraser(self) -> None:
+        self.canvas.eraser = self.eraser_action.isChecked()
+
+    def _set_brush(self, width: int) -> None:
+        self.canvas.brush_width = width
+        self.settings.setValue("brush", width)
+
+    def _update_history_actions(self) -> None:
+        self.undo_action.setEnabled(self.canvas.can_undo())
+        self.redo_action.setEnabled(self.canvas.can_redo())
+
+    # --- iteration and prediction ----------------------------------------------------------------
+    @property
+    def iteration(self) -> int:
+        return self.picker.number()
+
+    def set_iteration(self, number: int) -> None:
+        number = number if number in ITERATIONS else DEFAULT_ITERATION
+        if self.picker.number() != number:
+            self.picker.set_number(number)  # re-enters through iterationChanged
+            return
+        self.iteration_action[number].setChecked(True)
+        self.settings.setValue("iteration", number)
+        if not self.training.running:
+            self.training.iteration.set_number(number)  # Train starts from the iteration in view
+        self.drawings.set_iteration(number)
+        self.update_card()
+        self.show_prediction()
+
+    def update_card(self) -> None:
+        it = ITERATIONS[self.iteration]
+        slot = self.predictor.slots.get(it.number) if self.predictor else None
+        measured = self.shipped_metrics.get(it.number, {}).get("test_accuracy")
+        retrained = slot.info if slot and slot.retrained and slot.available else None
+        self.card.setText(card_html(it, measured, retrained, slot.error if slot else None))
+
+    def predict(self) -> None:
+        """Recognise the drawing the way ``mnist-desktop predict`` does (core/recognition.py): render what the
+        models see from the strokes, run every available iteration, judge whether it is a digit at all. On the
+        recognition thread: the answer arrives as ``predicted``."""
+        self._asked += 1
+        self.recogniser.ask(Request(self._asked, self.canvas.drawing, self.iteration, self.predictor))
+
+    @property
+    def prediction_settled(self) -> bool:
+        """The answer shown is for the drawing as it is now: nothing waits in the throttle or the recogniser."""
+        return not self.throttle.pending and self._shown == self._asked
+
+    def _on_recognised(self, request: Request, recognition: Recognition) -> None:
+        if request.number < self._shown:
+            return  # defensive: one thread answers in order, but an older answer must never replace a newer one
+        self._shown = request.number
+        self.recognition = recognition
+        self.image = recognition.image
+        self.probabilities = recognition.probabilities
+        self.show_prediction()
+
+    def _on_recognition_failed(self, request: Request, message: str) -> None:
+        """No answer for this drawing: show none rather than the previous drawing's."""
+        self._shown = max(self._shown, request.number)
+        self.recognition, self.image, self.probabilities = None, None, {}
+        self.show_prediction()
+        self.statusBar().showMessage(message)
+
+    def show_prediction(self) -> None:
+        slot = self.predictor.slots.get(self.iteration) if self.predictor else None
+        unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
+        verdict = self.recognition.verdict_for(self.iteration) if self.recognition else None
+        self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable, verdict)
+        self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown
+        self._show_compare_if_visible()
+        self.predicted.emit()
+
+    def _show_compare_if_visible(self) -> None:
+        """The seven result cards are restyled only while their tab is in view, and on coming into view."""
+        if self.tabs.currentWidget() is self.compare:
+            recognition = self.recognition
+            self.compare.show_results(self.image, self.probabilities, recognition.verdicts if recognition else {},
+                                      recognition.verdict if recognition else None)
+
+    def label_drawing(self, digit: int) -> None:
+        """Keep the drawing with its label (a key 0-9, or a click on its probability bar) in Your drawings,
+        with the answers for the drawing as it is now: a key pressed right after the last stroke waits the
+        few milliseconds its recognition takes."""
+        self._label_when_recognised(self.canvas.drawing, digit)
+
+    def _label_when_recognised(self, drawing, digit: int) -> None:
+        if self.canvas.drawing is not drawing:
+            self.statusBar().showMessage(f"Not labelled {digit}: the drawing changed before it was recognised. "
+                                         "Press the key again.")
+            return
+        if not self.prediction_settled:
+            self.predicted.connect(lambda: self._label_when_recognised(drawing, digit),
+                                   Qt.ConnectionType.SingleShotConnection)
+            return
+        try:
+            self.statusBar().showMessage(self.drawings.keep(drawing, self.image, self.probabilities, digit))
+        except MnistDesktopError as e:
+            self.show_error(str(e))
+
+    def keyPressEvent(self, event) -> None:
+        digit = digit_of_key(event)  # a digit no focused widget took (the canvas passes keys on): a label
+        if digit is None:
+            super().keyPressEvent(event)
+        else:
+            self.label_drawing(digit)
+
+    # --- models ----------------------------------------------------------------------------------
+    def start_loading_models(self) -> None:
+        run_in_background(load_predictor, self._on_predictor, self.show_error, self)
+
+    def _on_predictor(self, predictor: Predictor) -> None:
+        import torch  # already loaded by the predictor
+
+        self.predictor = predictor
+        self.training.set_cuda_available(torch.cuda.is_available())
+        self.training.refresh_runs()
+        self.training.prepare()
+        self.compare.set_predictor(predictor)
+        self.drawings.set_predictor(predictor)
+        self.update_card()
+        self.predict()
+        # Timing the models (~70 ms) waits until the first prediction is possible, and until the trainer has
+        # loaded: torch ops on a worker thread while another imports torch._dynamo crashed the process.
+        self.training.ready.connect(self._measure_latency, Qt.ConnectionType.SingleShotConnection)
+        problems = predictor.problems()
+        self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
+                                     f"{len(predictor.available())} models ready. Draw a digit.")
+        self.predictorReady.emit()
+
+    def _measure_latency(self) -> None:
+        run_in_background(self.predictor.measure_latency, self._on_latency_measured, self.show_error, self)
+
+    def _on_latency_measured(self, _) -> None:
+        self.compare.fill_table()
+
+    def reload_iteration(self, iteration: int) -> None:
+        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict. Reading, fusing
+        and timing the model run in the background, so drawing goes on meanwhile."""
+        predictor = self.predictor
+        if predictor is None:
+            return
+
+        def reload() -> int:
+            with self._reload_lock:  # the last reload asked for reads the store last
+                predictor.load(iteration)
+                predictor.measure_latency([iteration])
+            return iteration
+
+        run_in_background(reload, self._on_reloaded, self.show_error, self)
+
+    def _on_reloaded(self, iteration: int) -> None:
+        self.compare.set_predictor(self.predictor)
+        self.update_card()
+        self.predict()
+        self.iterationReloaded.emit(iteration)
+
+    # --- files -----------------------------------------------------------------------------------
+    def show_error(self, message: str) -> None:
+        """Tell the person in the status bar and a non-blocking dialog; the window keeps working."""
+        self.last_error = message
+        self.statusBar().showMessage(message)
+        box = QMessageBox(QMessageBox.Icon.Warning, "MNIST Desktop", message, QMessageBox.StandardButton.Ok, self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def open_image(self, path: str) -> None:
+        """Read the image in the background (a 40-megapixel photo takes a second or two to decode), then put
+        it on the canvas; ``imageOpened`` or a message follows."""
+        self.statusBar().showMessage(f"Opening {path}…")
+        self._opened += 1
+        number = self._opened
+        run_in_background(lambda: (number, path, load_image(path)), self._on_image_read, self.show_error, self)
+
+    def _on_image_read(self, read: tuple[int, str, np.ndarray]) -> None:
+        number, path, gray = read
+        if number != self._opened:
+            return  # a file opened later replaces this one, even if this one took longer to read
+        self.canvas.set_image(gray)
+        self.statusBar().showMessage(f"Opened {path}")
+        self.imageOpened.emit(path)
+
+    def save_drawing(self, path: str) -> bool:
+        if not self.canvas.save_png(path):
+            self.show_error(f"Could not write {path}. Choose another folder.")
+            return False
+        self.statusBar().showMessage(f"Saved {path}")
+        return True
+
+    def _ask_open_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "",
+                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)")
+        if path:
+            self.open_image(path)
+
+    def _ask_save_drawing(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the drawing", "digit.png", "PNG image (*.png)")
+        if path:
+            self.save_drawing(path)
+
+    def confirm_stop_training(self) -> bool:
+        answer = QMessageBox.question(self, "Training is running",
+                                      "A training run is in progress. Stop it (nothing is saved) and quit?")
+        return answer == QMessageBox.StandardButton.Yes
+
+    def closeEvent(self, event) -> None:
+        """Close within a few seconds whatever runs: ask the run to stop, wait a bounded time, and if a thread
+        is still busy (a batch or an evaluation that takes long), say so and let the process exit without it."""
+        if self.training.running and not self.confirm_stop_training():
+            event.ignore()
+            return
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.sync()
+        self.throttle.cancel()
+        if not self.recogniser.shutdown(CLOSE_WAIT_MS / 1000):
+            log.warning("recognition did not end within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)
+            self.abandoned_threads = True
+        self.training.stop()
+        if not self.training.shutdown(CLOSE_WAIT_MS):
+            log.warning("the training thread did not stop within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)
+            self.abandoned_threads = True
+        if not QThreadPool.globalInstance().waitForDone(CLOSE_WAIT_MS):
+            log.warning("background tasks still running after %d ms; exiting without waiting for them", CLOSE_WAIT_MS)
+            self.abandoned_threads = True
+        super().closeEvent(event)

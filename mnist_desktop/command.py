@@ -1,0 +1,33 @@
+"""The ``mnist-desktop`` command. Imports no Qt: ``predict`` runs without it (tests/app/test_predict_cli.py
+checks), ``bench`` measures the app, and without a command the window opens."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import bench, predict_cli
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnist-desktop", description="Draw a digit; see what seven CNNs think.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", help="without one: open the window")
+    predict_cli.add_arguments(commands.add_parser("predict", help="recognise image files without a window "
+                                                                  "(see mnist-desktop predict --help)"))
+    bench.add_arguments(commands.add_parser("bench", help="measure the app: drawing under load, latency, "
+                                                          "start-up, soak"))
+    return parser
+
+
+def launch(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["predict"]:  # its own parser, with its own exit status for bad files
+        return predict_cli.main(argv[1:])
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if args.command == "bench":
+        bench.run_benchmarks(args)
+        return 0
+    from ._qt.app import main
+
+    return main()

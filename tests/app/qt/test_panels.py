@@ -1,0 +1,77 @@
+"""The verdict in the window, with real mouse events: the Recognise panel and the Compare cards."""
+import numpy as np
+
+from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK, UNFAMILIAR
+
+from tests.app.conftest import draw, settle
+
+
+def seven() -> list[tuple[float, float]]:
+    return [(0.3, 0.25), (0.7, 0.25), (0.45, 0.8)]
+
+
+def test_a_drawn_seven_is_a_seven_small_or_large(window, qtbot):
+    draw(qtbot, window.canvas, seven())
+    assert window.recognition.verdict.digit == 7 and window.panel.digit.text() == "7"
+    assert "confident" in window.panel.verdict.text() and window.panel.bars.is_answer
+    large = window.image.copy()
+    window.canvas.clear()
+    # The same 7 in a corner, a quarter of the size, with the same (now wide) brush.
+    draw(qtbot, window.canvas, [(0.05 + x / 4, 0.05 + y / 4) for x, y in seven()])
+    assert window.panel.digit.text() == "7"
+    assert np.abs(window.image - large).mean() < 0.02  # the preview: the same image reached the models
+
+
+def test_a_dot_is_a_speck(window, qtbot):
+    draw(qtbot, window.canvas, [(0.5, 0.5), (0.505, 0.5)])
+    assert window.recognition.verdict.reason == SPECK
+    assert window.panel.digit.text() == "?"
+    assert "Not a digit?" in window.panel.verdict.text() and "speck or a dot" in window.panel.verdict.text()
+    assert "Best guess" in window.panel.verdict.text()
+    assert not window.panel.bars.is_answer  # the best guess's bar is not drawn as an answer
+
+
+def test_a_filled_blob_is_a_blob(window, qtbot):
+    zigzag = [(0.3 + 0.4 * (k % 2), 0.3 + 0.4 * k / 29) for k in range(30)]  # scribbling an area full
+    draw(qtbot, window.canvas, zigzag)
+    assert window.recognition.verdict.reason in (TOO_MUCH_INK, NO_STROKES)
+    assert "filled blob" in window.panel.verdict.text()
+
+
+def test_each_compare_card_shows_its_own_verdict(window, qtbot):
+    window.tabs.setCurrentWidget(window.compare)
+    draw(qtbot, window.canvas, seven())
+    assert [r.digit.text() for r in window.compare.results.values()] == ["7"] * 7
+    window.canvas.clear()
+    draw(qtbot, window.canvas, [(0.3 + 0.4 * (k % 2), 0.3 + 0.4 * k / 29) for k in range(30)])
+    cards = list(window.compare.results.values())
+    assert all(card.digit.text() == "?" and "not a digit" in card.confidence.text() for card in cards)
+    assert not any(card.bars.is_answer for card in cards)
+    assert "filled blob" in cards[0].confidence.toolTip()
+
+
+def test_the_compare_cards_are_headed_by_the_sevens_verdict(window, qtbot):
+    """A plus: most of the seven guess 4, but together they do not recognise it, and the header says so."""
+    window.tabs.setCurrentWidget(window.compare)
+    stroke_of = [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]
+    for points in stroke_of:
+        draw(qtbot, window.canvas, points)
+    assert window.recognition.verdict.reason == UNFAMILIAR
+    header = window.compare.agreement.text()
+    assert "Not a digit?" in header and "The models do not recognise the shape." in header
+    assert "Best guesses: 4 from" in header and "agree" not in header
+
+
+def test_a_mistake_loads_as_the_model_saw_it(window, qtbot, mnist_dir):
+    window.tabs.setCurrentWidget(window.compare)
+    with qtbot.waitSignal(window.compare.evaluated, timeout=60_000):
+        window.compare.tabs.setCurrentIndex(2)
+    item = window.compare.gallery.item(0)
+    index = item.data(256)  # Qt.ItemDataRole.UserRole
+    truth, predicted = (int(part) for part in item.text().split(" → "))
+    window.compare.gallery.itemClicked.emit(item)
+    settle(qtbot, window)
+    test_image = window.compare._test_images[index].numpy()
+    assert np.array_equal(window.image, test_image.astype(np.float32) / 255)  # no second preprocessing
+    assert truth == int(window.compare._test_labels[index]) and truth != predicted
+    assert int(np.argmax(window.probabilities[window.compare.mistakes_picker.currentIndex() + 1])) == predicted

@@ -1,0 +1,124 @@
+"""The widget-free training controller: Stop at any moment, the save policy, bad settings, the study queue.
+
+Real training runs on a small subset of the real MNIST, a real worker thread and a real RunStore in a
+temporary folder. A Stop is pressed from a slot on the controller's own signals, so it lands at an exact
+point of the run whatever the machine's load.
+"""
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from trainer.runs import RunStore
+from trainer.study import StudyPlan
+from trainer.training import TrainConfig
+
+from mnist_desktop._qt.training.controller import TrainingController, describe_run
+
+RUN_TIMEOUT_MS = 600_000  # generous: a 2-core machine shared by many; the tests wait on signals, never on time
+
+
+@pytest.fixture
+def store(tmp_path):
+    return RunStore(tmp_path / "user")
+
+
+@pytest.fixture
+def controller(qtbot, tmp_path, store):
+    c = TrainingController(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), store)
+    c.confirm_use_worse = lambda iteration, new, current: True  # a tiny run is worse than the shipped model
+    yield c
+    assert c.shutdown()
+
+
+def tiny(mnist_dir, epochs: int = 1, images: int = 512) -> TrainConfig:
+    return TrainConfig(5, epochs=epochs, train_limit=images, data_dir=str(mnist_dir))
+
+
+def stop_when(signal, controller, condition=lambda *args: True) -> None:
+    """Press Stop from inside the slot of ``signal``, the first time ``condition`` holds."""
+    def maybe_stop(*args):
+        if condition(*args):
+            signal.disconnect(maybe_stop)
+            controller.stop()
+
+    signal.connect(maybe_stop)
+
+
+def nothing_saved(store: RunStore) -> bool:
+    return store.list_runs() == [] and all(store.active_path(n) is None for n in range(1, 8))
+
+
+def test_stop_right_after_train_saves_nothing(controller, store, qtbot, mnist_dir):
+    with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
+        assert controller.start(tiny(mnist_dir))
+        controller.stop()  # before the worker thread has even picked the run up
+    assert nothing_saved(store) and not controller.busy
+
+
+@pytest.mark.parametrize("moment", ["before the first batch", "mid-epoch", "during the last evaluation"])
+def test_stop_at_any_moment_saves_nothing(controller, store, qtbot, mnist_dir, moment):
+    if moment == "before the first batch":
+        stop_when(controller.thread.worker.started, controller)
+    elif moment == "mid-epoch":
+        stop_when(controller.batch, controller)
+    else:  # the last progress event comes right before the last epoch is evaluated
+        stop_when(controller.batch, controller, lambda e: e.epoch == e.epochs and e.batch == e.batches)
+    batches = []
+    controller.batch.connect(batches.append)
+    with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
+        controller.start(tiny(mnist_dir, images=256 if moment == "during the last evaluation" else 1280))
+    assert nothing_saved(store)
+    if moment == "before the first batch":
+        assert batches == []
+
+
+def test_stop_during_the_last_evaluation_keeps_the_epoch_when_asked_but_a_worse_one_is_not_used_unasked(
+        controller, store, qtbot, mnist_dir):
+    controller.keep_partial = True
+    asked = []
+    controller.confirm_use_worse = lambda iteration, new, current: asked.append((iteration, new, current)) or False
+    stop_when(controller.batch, controller, lambda e: e.epoch == e.epochs and e.batch == e.batches)
+    changed = []
+    controller.weightsChanged.connect(changed.append)
+    with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
+        controller.start(tiny(mnist_dir, images=256))
+    runs = store.list_runs()
+    assert len(runs) == 1 and runs[0].epochs == 1  # kept, as a past run
+    (iteration, new, current), = asked
+    assert iteration == 5 and new == runs[0].test_accuracy < current  # 256 images against the shipped weights
+    assert store.active_path(5) is None and changed == []  # the person kept the model in use
+
+
+def test_bad_settings_are_refused_with_one_sentence(controller, store, qtbot, mnist_dir):
+    with qtbot.waitSignal(controller.refused, timeout=1_000) as refused:
+        assert not controller.start(dict(iteration=5, epochs=0, data_dir=str(mnist_dir)))
+    assert "epochs" in refused.args[0] and "\n" not in refused.args[0]
+    assert not controller.busy and store.list_runs() == []
+
+
+def test_the_log_reads_the_recipe_in_words():
+    text = describe_run(TrainConfig(5, train_limit=512))
+    assert "Recipe(" not in text
+    assert text.startswith("iteration 5: 20 epochs, Adam lr 0.002") and "first 512 training images" in text
+
+
+def test_the_study_queue_runs_pairs_in_order_and_stop_keeps_the_finished_ones(
+        controller, qtbot, tmp_path, mnist_dir):
+    controller.study_output = tmp_path / "study"
+    plan = StudyPlan((1,), (0, 1), tmp_path / "study", "cpu", str(mnist_dir), 640)
+    labels = []
+    controller.runStarted.connect(lambda config, label: labels.append(label))
+    stop_when(controller.runStarted, controller, lambda config, label: label == "iteration 1, seed 1")
+    with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
+        assert controller.start_study([1], 2, "cpu", 640, str(mnist_dir))
+    assert labels == ["iteration 1, seed 0", "iteration 1, seed 1"]
+    assert plan.pair_path(1, 0).is_file() and not plan.pair_path(1, 1).exists()
+    assert not (plan.output / "study.json").exists()
+
+    # With one seed, nothing is left to train: the finished pair is kept, the results written and announced.
+    labels.clear()
+    with qtbot.waitSignal(controller.studyFinished, timeout=RUN_TIMEOUT_MS) as finished:
+        controller.start_study([1], 1, "cpu", 640, str(mnist_dir))
+    assert labels == [] and finished.args[0]["iterations"]["1"]["seeds"] == [0]
+    assert (plan.output / "study.json").is_file() and not controller.busy

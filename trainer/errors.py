@@ -32,3 +32,7 @@ class WriteError(MnistDesktopError):
 
 class UnreadableFileError(MnistDesktopError):
     """A file the project reads is missing, not a regular file, too large or unreadable."""
+
+
+class ImageError(MnistDesktopError):
+    """An image file cannot be read as a digit."""

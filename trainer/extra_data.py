@@ -9,6 +9,9 @@ Layout of the ZIP (MNIST's own format included, so any MNIST reader can use it):
     labels-idx1-ubyte     all labels, uint8 [N]
 
 Reading trusts labels.csv and the PNGs (so one broken row costs only that row); the IDX files are for others.
+Everything read is bounded before it is unpacked: the ZIP's size, its member count, each member's size, the
+ratio of unpacked to packed bytes; an encrypted member, a compression method zipfile cannot read and a name
+that appears twice are each one sentence, and the rows that need them are left out.
 A fine-tune holds a fifth of the drawings out (chosen by the seed) and only measures on them.
 """
 from __future__ import annotations
@@ -16,17 +19,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import lzma
 import os
 import struct
-import tempfile
 import zipfile
+import zlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from .errors import MnistDesktopError
+from .errors import ImageError, MnistDesktopError, UnreadableFileError
+from .files import read_bounded, write_atomic
+from .images import decode_image, to_uint8
 
 LABELS_CSV = "labels.csv"
 STROKES_JSON = "strokes.json"
@@ -38,7 +45,16 @@ SIDE = 28
 HELD_OUT_SHARE = 0.2  # of the drawings, never trained on: the fine-tune's honest measure
 FINE_TUNE_EPOCHS = 2  # a fine-tune starts from trained weights: a few epochs, a tenth of the recipe's rate
 FINE_TUNE_LR_FACTOR = 0.1
-MAX_MEMBER_BYTES = 1 << 20  # a 28x28 PNG is under 1 kB; anything this big is not one of ours
+MAX_ZIP_BYTES = 256 << 20  # an export takes about 2 kB a drawing
+MAX_MEMBERS = 50_000
+MAX_MEMBER_BYTES = {LABELS_CSV: 4 << 20, STROKES_JSON: 64 << 20}  # others: images, under 1 kB each
+MAX_IMAGE_BYTES = 64 << 10
+MAX_IMAGE_PIXELS = 64 * 64  # a larger picture is refused from its header; a smaller one not 28x28 once read
+MAX_UNPACKED_BYTES = 512 << 20  # all members together
+MAX_RATIO = 200  # unpacked bytes per packed byte over the whole ZIP: an export packs at about 3
+READABLE_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
+METHOD_NAMES = {9: "Deflate64", 93: "Zstandard", 98: "PPMd", 99: "AES encryption"}  # others zipfile cannot unpack
+DAMAGED_MEMBER = (zipfile.BadZipFile, OSError, EOFError, ValueError, zlib.error, lzma.LZMAError)  # CRC, truncation
 
 
 class DrawingsError(MnistDesktopError):
@@ -58,6 +74,15 @@ def as_clause(error: Exception) -> str:
     return text[:1].lower() + text[1:]
 
 
+def json_value(data: bytes | str) -> object:
+    """json.loads, with nesting too deep for the parser (``"[" * 100000``) a ValueError like any other malformed
+    JSON, not a RecursionError."""
+    try:
+        return json.loads(data)
+    except RecursionError as e:
+        raise ValueError("nested too deeply") from e
+
+
 def image_png(image: np.ndarray) -> bytes:
     """uint8 [28, 28] -> PNG bytes."""
     buffer = io.BytesIO()
@@ -66,12 +91,12 @@ def image_png(image: np.ndarray) -> bytes:
 
 
 def png_image(data: bytes, source: str) -> np.ndarray:
-    """PNG bytes -> uint8 [28, 28], or DrawingsError naming ``source``."""
+    """A 28x28 picture's bytes (PNG as written here; any format decode_image reads) -> uint8 [28, 28], or
+    DrawingsError naming ``source``."""
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            gray = np.asarray(image.convert("L"))
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise DrawingsError(f"{source} is not a readable PNG image ({e}).") from e
+        gray = to_uint8(decode_image(data, source, max_pixels=MAX_IMAGE_PIXELS))
+    except ImageError as e:
+        raise DrawingsError(str(e)) from e
     if gray.shape != (SIDE, SIDE):
         raise DrawingsError(f"{source} is {gray.shape[1]}x{gray.shape[0]} pixels, not 28x28.")
     return gray
@@ -103,14 +128,13 @@ class ExtraData:
 
 def write_zip(path: str | os.PathLike, ids: list[str], images: np.ndarray, labels: list[int],
               records: list[dict]) -> Path:
-    """Write a drawings ZIP atomically (temporary file, then moved into place)."""
-    path = Path(path)
+    """Write a drawings ZIP through the one atomic write (WriteError, one sentence, if it cannot be)."""
     rows = io.StringIO()
     writer = csv.writer(rows, lineterminator="\n")
     writer.writerow(["id", "label", "image"])
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f, zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
+
+    def write(f) -> None:
+        with zipfile.ZipFile(f, "w", zipfile.ZIP_DEFLATED) as archive:
             for id_, image, label in zip(ids, images, labels):
                 name = f"{IMAGES_FOLDER}/{id_}.png"
                 archive.writestr(name, image_png(image))
@@ -120,22 +144,100 @@ def write_zip(path: str | os.PathLike, ids: list[str], images: np.ndarray, label
             stacked = np.asarray(images, np.uint8).reshape(-1, SIDE, SIDE)
             archive.writestr(IDX_IMAGES, idx_bytes(stacked, IDX_IMAGES_MAGIC))
             archive.writestr(IDX_LABELS, idx_bytes(np.asarray(labels, np.uint8), IDX_LABELS_MAGIC))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+
+    return write_atomic(path, write)
+
+
+def _member_count(file) -> int | None:
+    """The member count the ZIP's end record declares (read before zipfile lists them all), or None if there
+    is no end record (zipfile then says the file is not a ZIP)."""
+    size = file.seek(0, os.SEEK_END)
+    tail_start = max(0, size - (22 + 0xFFFF))  # the end record: 22 bytes and a comment of up to 64 kB
+    file.seek(tail_start)
+    tail = file.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + 22 > len(tail):
+        return None
+    return struct.unpack_from("<H", tail, at + 10)[0]  # 0xFFFF: more, counted in a ZIP64 record
+
+
+def _open_zip(path: Path) -> zipfile.ZipFile:
+    """The drawings ZIP opened, its size, member count and unpacked size checked; DrawingsError if not."""
+    name = path.name
+    try:
+        file = io.BytesIO(read_bounded(path, MAX_ZIP_BYTES, "The drawings ZIP"))  # a pipe is never opened
+    except UnreadableFileError as e:
+        raise DrawingsError(f"{e} Choose a ZIP exported from \"Your drawings\".") from e
+    try:
+        count = _member_count(file)
+        if count is not None and count > MAX_MEMBERS:
+            raise DrawingsError(f"{name} declares {count:,} members, more than the {MAX_MEMBERS:,} read from a "
+                                "drawings ZIP, so it was not opened.")
+        file.seek(0)
+        archive = zipfile.ZipFile(file)
+    except DrawingsError:
+        file.close()
         raise
-    return path
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        file.close()
+        raise DrawingsError(f"{name} is not a ZIP file, or it is damaged. Choose a ZIP exported from "
+                            "\"Your drawings\".") from e
+    infos = archive.infolist()
+    packed, unpacked = file.seek(0, os.SEEK_END), sum(info.file_size for info in infos)
+    refusal = (f"has {len(infos):,} members, more than the {MAX_MEMBERS:,} read" if len(infos) > MAX_MEMBERS else
+               f"would unpack to {unpacked:,} bytes, more than the {MAX_UNPACKED_BYTES:,} read"
+               if unpacked > MAX_UNPACKED_BYTES else
+               f"would unpack to {unpacked // max(packed, 1):,} times its size, which only a ZIP bomb does"
+               if unpacked > MAX_RATIO * packed and unpacked > MAX_IMAGE_BYTES else None)
+    if refusal:
+        archive.close()
+        raise DrawingsError(f"{name} {refusal}, so nothing was read from it.")
+    return archive
 
 
 def _read_member(archive: zipfile.ZipFile, name: str, zip_name: str) -> bytes:
     info = archive.getinfo(name)
-    if info.file_size > MAX_MEMBER_BYTES:
-        raise DrawingsError(f"{name} in {zip_name} is {info.file_size:,} bytes, too big for a 28x28 drawing.")
+    limit = MAX_MEMBER_BYTES.get(name, MAX_IMAGE_BYTES)
+    if info.file_size > limit:
+        raise DrawingsError(f"{name} in {zip_name} is {info.file_size:,} bytes, more than the {limit:,} read "
+                            "for it")
+    if info.flag_bits & 0x1:
+        raise DrawingsError(f"{name} in {zip_name} is encrypted")
+    if info.compress_type not in READABLE_METHODS:
+        method = METHOD_NAMES.get(info.compress_type, f"compression method {info.compress_type}")
+        raise DrawingsError(f"{name} in {zip_name} is packed with {method}, which cannot be unpacked here")
     try:
-        return archive.read(name)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:  # a damaged member (CRC, truncation)
-        raise DrawingsError(f"{name} in {zip_name} is damaged ({e}).") from e
+        return archive.read(info)
+    except DAMAGED_MEMBER as e:
+        raise DrawingsError(f"{name} in {zip_name} is damaged ({e})") from e
+
+
+def _rows(text: str, name: str) -> list[tuple[int, dict | None, str]]:
+    """labels.csv's rows as (line, row, problem): a row the csv module cannot parse (a field over its limit)
+    costs only that row."""
+    reader = csv.DictReader(io.StringIO(text))
+    rows = []
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as e:  # the DictReader counts only the lines it read well; its reader counts all
+            rows.append((reader.reader.line_num, None, f"it cannot be read as CSV ({e})"))
+            continue
+        if not {"id", "label", "image"} <= set(reader.fieldnames or ()):
+            raise DrawingsError(f"{LABELS_CSV} in {name} lacks the columns id, label and image.")
+        rows.append((reader.reader.line_num, row, ""))
+
+
+def _strokes(archive: zipfile.ZipFile, name: str) -> dict[str, dict]:
+    """strokes.json by id; DrawingsError (with what is then done) if it cannot be read."""
+    try:
+        listed = json_value(_read_member(archive, STROKES_JSON, name))
+        return {r["id"]: r for r in listed if isinstance(r, dict) and isinstance(r.get("id"), str)}
+    except (DrawingsError, ValueError, TypeError) as e:
+        raise DrawingsError(f"{STROKES_JSON} in {name} cannot be read ({as_clause(e)}); the drawings are "
+                            "imported without their strokes.") from e
 
 
 def read_zip(path: str | os.PathLike) -> ExtraData:
@@ -143,44 +245,43 @@ def read_zip(path: str | os.PathLike) -> ExtraData:
     row is left out with one sentence in ``problems`` and the rest is read."""
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise DrawingsError(f"{path} is not a file. Choose a ZIP exported from \"Your drawings\".")
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as e:
-        raise DrawingsError(f"{name} is not a ZIP file, or it is damaged. Choose a ZIP exported from "
-                            "\"Your drawings\".") from e
-    with archive:
-        members = set(archive.namelist())
-        if LABELS_CSV not in members:
+    with _open_zip(path) as archive:
+        counts = Counter(archive.namelist())
+        twice = {member for member, n in counts.items() if n > 1}
+        for table in (LABELS_CSV, STROKES_JSON):
+            if table in twice:
+                raise DrawingsError(f"{name} holds {counts[table]} files named {table}, so which one is meant is "
+                                    "unknown; nothing was read from it.")
+        if LABELS_CSV not in counts:
             raise DrawingsError(f"{name} is a ZIP but not an export of \"Your drawings\": it has no {LABELS_CSV}.")
         try:
             text = _read_member(archive, LABELS_CSV, name).decode("utf-8")
         except UnicodeDecodeError as e:
             raise DrawingsError(f"{LABELS_CSV} in {name} is not UTF-8 text, so no drawing could be read.") from e
-        rows = list(csv.DictReader(io.StringIO(text)))
-        if rows and not {"id", "label", "image"} <= set(rows[0]):
-            raise DrawingsError(f"{LABELS_CSV} in {name} lacks the columns id, label and image.")
+        except DrawingsError as e:
+            raise DrawingsError(f"{e}, so no drawing could be read.") from e
         records: dict[str, dict] = {}
         problems: list[str] = []
-        if STROKES_JSON in members:
+        if STROKES_JSON in counts:
             try:
-                listed = json.loads(_read_member(archive, STROKES_JSON, name))
-                records = {r["id"]: r for r in listed if isinstance(r, dict) and isinstance(r.get("id"), str)}
-            except (DrawingsError, ValueError, TypeError) as e:
-                problems.append(f"{STROKES_JSON} in {name} cannot be read ({e}); the drawings are imported "
-                                "without their strokes.")
+                records = _strokes(archive, name)
+            except DrawingsError as e:
+                problems.append(str(e))
         ids, images, labels = [], [], []
-        for line, row in enumerate(rows, start=2):
-            where = f"Row {line} of {LABELS_CSV} in {name}"
+        for line, row, problem in _rows(text, name):
             try:
+                if problem:
+                    raise DrawingsError(problem)
                 label = check_label(row.get("label"))
                 image_name = row.get("image") or ""
-                if image_name not in members:
+                if image_name not in counts:
                     raise DrawingsError(f"its image {image_name!r} is missing from the ZIP")
+                if image_name in twice:
+                    raise DrawingsError(f"its image {image_name!r} appears {counts[image_name]} times in the ZIP, "
+                                        "so which one is meant is unknown")
                 image = png_image(_read_member(archive, image_name, name), image_name)
             except DrawingsError as e:
-                problems.append(f"{where} was left out: {as_clause(e)}.")
+                problems.append(f"Row {line} of {LABELS_CSV} in {name} was left out: {as_clause(e)}.")
                 continue
             ids.append(str(row.get("id") or image_name))
             images.append(image)

@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,7 +19,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainer.extra_data import DrawingsError, as_clause, check_label, image_png, png_image, read_zip, write_zip
+from trainer.errors import UnreadableFileError
+from trainer.extra_data import (DrawingsError, as_clause, check_label, image_png, json_value, png_image, read_zip,
+                                write_zip)
+from trainer.files import make_folder, read_bounded, write_json
+from trainer.images import to_uint8
 from trainer.paths import user_data_dir
 
 from .drawing import Stroke
@@ -64,13 +67,6 @@ class ImportResult:
                 + (f"; {len(self.problems)} left out (see below)" if self.problems else "") + ".")
 
 
-def to_uint8(image: np.ndarray) -> np.ndarray:
-    """The models' float [0, 1] input (or a uint8 image) as uint8 [28, 28]."""
-    if image.dtype == np.uint8:
-        return np.ascontiguousarray(image)
-    return np.ascontiguousarray(np.clip(np.round(image * 255), 0, 255).astype(np.uint8))
-
-
 def strokes_to_json(strokes: tuple[Stroke, ...]) -> list[dict]:
     return [{"points": [list(p) for p in s.points], "width": s.width, "eraser": s.eraser} for s in strokes]
 
@@ -88,7 +84,7 @@ def strokes_from_json(value: object) -> tuple[Stroke, ...]:
                 raise ValueError(f"stroke width {width}")
             strokes.append(Stroke(points, width, bool(s.get("eraser", False))))
         return tuple(strokes)
-    except (TypeError, KeyError, ValueError) as e:
+    except (TypeError, KeyError, ValueError, OverflowError) as e:  # OverflowError: float(10 ** 400)
         raise DrawingsError(f"its strokes are not a list of points and widths ({e})") from e
 
 
@@ -119,13 +115,9 @@ class DrawingStore:
 
     # --- reading ----------------------------------------------------------------------------------
     def _read(self, path: Path) -> LabelledDrawing:
-        if not path.is_file():  # a folder or device named *.json is never opened
-            raise DrawingsError("it is not a regular file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise DrawingsError(f"it is {path.stat().st_size:,} bytes, far too big for a drawing")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError) as e:
+            data = json_value(read_bounded(path, MAX_FILE_BYTES, "The drawing"))  # a pipe is never opened
+        except ValueError as e:  # UnicodeDecodeError is a ValueError
             raise DrawingsError(f"it is not readable JSON ({e})") from e
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise DrawingsError("it is not a drawing saved by MNIST Desktop")
@@ -137,15 +129,36 @@ class DrawingStore:
                                strokes_from_json(data.get("strokes", [])), answers_from_json(data.get("answers")),
                                str(data.get("created", "")))
 
+    def _files(self) -> list[Path]:
+        """The drawings' files, sorted; none if the folder does not exist yet; DrawingsError if it cannot be
+        listed (an unreadable folder is a problem to show, not an empty collection)."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return sorted(Path(e.path) for e in entries if e.name.endswith(".json"))
+        except FileNotFoundError:
+            return []
+        except OSError as e:
+            raise DrawingsError(f"The drawings folder {self.folder} cannot be read ({e.strerror}), so none of "
+                                "the drawings in it was loaded; they are left as they are.") from e
+
     def load(self) -> tuple[list[LabelledDrawing], list[str]]:
         """Every kept drawing (oldest first) and one sentence per file that could not be read; those files
-        are left where they are, untouched."""
+        are left where they are, untouched. One bad file never hides the others."""
         drawings, problems = [], []
-        for path in sorted(self.folder.glob("*.json")) if self.folder.is_dir() else []:
+        try:
+            paths = self._files()
+        except DrawingsError as e:
+            paths, problems = [], [str(e)]
+        for path in paths:
             try:
                 drawings.append(self._read(path))
-            except (DrawingsError, OSError) as e:
+            except UnreadableFileError as e:  # names the file itself
+                problems.append(str(e))
+            except DrawingsError as e:
                 problems.append(f"{path} was skipped: {as_clause(e)}.")
+            except Exception as e:  # a case not foreseen costs that file only; logged with its traceback
+                log.exception("reading %s", path)
+                problems.append(f"{path} was skipped: it could not be read ({type(e).__name__}).")
         for problem in problems:
             log.warning("%s", problem)
         drawings.sort(key=lambda d: (d.created, d.id))
@@ -155,19 +168,7 @@ class DrawingStore:
     def _write(self, drawing: LabelledDrawing) -> None:
         record = {"format": FORMAT, "format_version": FORMAT_VERSION} | drawing.as_record()
         record["image_png"] = base64.b64encode(image_png(drawing.image)).decode("ascii")
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{drawing.id}.", suffix=".tmp", dir=self.folder)
-        except OSError as e:
-            raise DrawingsError(f"Could not keep the drawing in {self.folder} ({e.strerror}).") from e
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(record, f, indent=1)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, self._path(drawing.id))  # a crash never leaves half a drawing
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json(make_folder(self.folder) / f"{drawing.id}.json", record)  # WriteError: one sentence
 
     def add(self, image: np.ndarray, strokes: tuple[Stroke, ...], label: object,
             answers: dict[int, int] | None = None) -> LabelledDrawing:
@@ -192,20 +193,17 @@ class DrawingStore:
 
     # --- export and import --------------------------------------------------------------------------
     def export_zip(self, path: str | os.PathLike) -> int:
-        """Write every readable drawing into one ZIP; the number written."""
+        """Write every readable drawing into one ZIP; the number written (WriteError if it cannot be)."""
         drawings, _ = self.load()
-        try:
-            write_zip(path, [d.id for d in drawings], np.array([d.image for d in drawings], np.uint8),
-                      [d.label for d in drawings], [d.as_record() for d in drawings])
-        except OSError as e:
-            raise DrawingsError(f"Could not write {path} ({e.strerror or e}). Choose another folder.") from e
+        write_zip(path, [d.id for d in drawings], np.array([d.image for d in drawings], np.uint8),
+                  [d.label for d in drawings], [d.as_record() for d in drawings])
         return len(drawings)
 
     def import_zip(self, path: str | os.PathLike) -> ImportResult:
         """Merge a drawings ZIP into the store: a drawing already kept is not added twice."""
         data = read_zip(path)
         problems = list(data.problems)
-        kept = {p.stem for p in self.folder.glob("*.json")} if self.folder.is_dir() else set()
+        kept = {p.stem for p in self._files()}
         added = duplicates = 0
         for id_, image, label in zip(data.ids, data.images, data.labels):
             record = data.records.get(id_, {})

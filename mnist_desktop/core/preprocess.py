@@ -9,21 +9,18 @@ where they can be measured (with_mnist_pen): a fine pen's hairlines and a marker
 from __future__ import annotations
 
 import os
-import stat
-import struct
-import warnings
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image
 
-from trainer.errors import MnistDesktopError
+from trainer.errors import ImageError
+from trainer.images import MAX_PIXELS, decode_image, to_uint8
 
 DIGIT_BOX = 20  # longer side of the digit's bounding box, in pixels
 FRAME = 28
 INK_LEVEL = 0.2  # a pixel is ink above this fraction of the brightest pixel
 MIN_INK = 16  # brightest pixel (0-255) below this: the canvas is blank
 MIN_EXTENT = 0.06  # a bounding box whose longer side is under this fraction of the image is a speck
-MAX_PIXELS = 40_000_000  # 40 MP: any photo of a digit; checked from the header, before anything is decoded
 
 # The pen of an opened picture is measured and changed with the digit's longer side at most WORK_BOX pixels
 # (a larger digit is shrunk to it first: 6 times the 20-pixel box, so a 2-pixel pen on a 280 canvas still
@@ -36,10 +33,6 @@ MAX_PEN_WIDTH = 0.25  # a 3:1 filled bar measures 0.25, a disc 0.5: wider is a b
 #                       limit (5.71 px of 20, 0.29), so nothing it would call a blob is thinned into strokes.
 MAX_PEN_LENGTH = 4.5  # longer is noise, a texture, a page of speckles
 PEN_TOLERANCE = 1.0  # px in the 20-pixel box: strokes must then measure the pen within this (MNIST: 1.6-3.6)
-
-
-class ImageError(MnistDesktopError):
-    """An image file cannot be read as a digit."""
 
 
 def grey_levels(gray: object) -> np.ndarray:
@@ -207,48 +200,14 @@ def bright_on_dark(gray: np.ndarray) -> np.ndarray:
     return 255 - gray if np.median(border) > 127 else gray
 
 
-def _too_large(path: str | os.PathLike, size: tuple[int, int] | None = None) -> ImageError:
-    dimensions = f" ({size[0]:,} x {size[1]:,} pixels)" if size else ""
-    return ImageError(f"{os.fspath(path)} is too large{dimensions}: images up to {MAX_PIXELS // 1_000_000} "
-                      "megapixels are read. Choose a smaller picture or crop it.")
-
-
 def load_image(path: str | os.PathLike) -> np.ndarray:
-    """An image file as a 2-D uint8 array with bright ink on dark, upright as its EXIF orientation says;
-    ImageError if it cannot be read. Only a regular file is opened, and its pixel count is checked from the
-    header before anything is decoded."""
+    """An image file as a 2-D uint8 array with bright ink on dark (read by trainer.images.decode_image: only a
+    regular file, pixels counted before decoding, upright, 16-bit and float scaled); ImageError if it cannot
+    be read."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            raise ImageError(f"{os.fspath(path)} is not a regular file (a folder, pipe or device), so it was not "
-                             "opened. Choose a PNG or JPG of a single digit.")
-    except OSError as e:
-        raise ImageError(f"{os.fspath(path)} cannot be opened ({e.strerror}). Choose a PNG or JPG of a single "
-                         "digit.") from e
-    try:
-        # Pillow warns between 89 and 179 MP and raises above: both are refused, like anything above MAX_PIXELS.
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image_file = Image.open(path)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise _too_large(path) from e
-    except (OSError, ValueError, SyntaxError, struct.error, EOFError) as e:  # what damaged headers raise
-        raise ImageError(f"{os.fspath(path)} cannot be opened as an image ({e}). "
-                         "Choose a PNG or JPG of a single digit.") from e
-    with image_file as image:
-        if image.width * image.height > MAX_PIXELS:
-            raise _too_large(path, image.size)
-        try:
-            image.load()
-            image = ImageOps.exif_transpose(image)  # a photo taken sideways reads as it was shown
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                # Transparent pixels are paper: flatten onto white before going grey.
-                rgba = image.convert("RGBA")
-                paper = Image.new("RGBA", rgba.size, "white")
-                image = Image.alpha_composite(paper, rgba)
-            gray = np.asarray(image.convert("L"))
-        except (OSError, ValueError, SyntaxError, struct.error, EOFError, IndexError) as e:  # damaged data
-            raise ImageError(f"{os.fspath(path)} cannot be read as an image ({e}). "
-                             "Choose a PNG or JPG of a single digit.") from e
+        gray = to_uint8(decode_image(path))
+    except ImageError as e:
+        raise ImageError(f"{e} Choose a PNG or JPG of a single digit.") from e
     if gray.size == 0 or min(gray.shape) < 2:
         raise ImageError(f"{os.fspath(path)} is too small to hold a digit.")
     return bright_on_dark(gray)

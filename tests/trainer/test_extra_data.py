@@ -54,7 +54,7 @@ def test_each_broken_row_is_one_sentence_and_the_rest_is_kept(tmp_path, digits):
     assert len(data.problems) == 4
     assert "Row 5 of labels.csv in edited.zip was left out: a label must be one digit from 0 to 9, not '12'." \
         == data.problems[0]
-    assert "not a readable PNG" in data.problems[1] and "30x30 pixels, not 28x28" in data.problems[2]
+    assert "garbage.png cannot be opened as an image" in data.problems[1] and "30x30 pixels, not 28x28" in data.problems[2]
     assert "'images/absent.png' is missing" in data.problems[3]
 
 

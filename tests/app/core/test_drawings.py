@@ -92,7 +92,7 @@ def test_a_broken_file_in_the_folder_costs_only_itself(tmp_path):
     assert "foreign.json was skipped: it is not a drawing saved by MNIST Desktop" in said
     assert "relabelled-by-hand.json was skipped: a label must be one digit from 0 to 9, not 12." in said
     assert "no-image.json was skipped: its image is missing or is not a base64 PNG" in said
-    assert "a-folder.json was skipped: it is not a regular file" in said
+    assert "a-folder.json is a folder, so it was not read." in said
     assert (store.folder / "garbage.json").is_file()  # left in place, nothing lost
 
 

@@ -119,6 +119,7 @@ class MainWindow(QMainWindow):
         self.drawings = DrawingsView(self.training)
         self.tabs.addTab(self.drawings, "Your drawings")
         self.compare.tabs.addTab(self.drawings.scores, "Your drawings")
+        self.drawings.said.connect(self.statusBar().showMessage)  # replaces "Kept as a 6…" once relabelled
         self.drawings.trainingStarted.connect(lambda: self.tabs.setCurrentWidget(self.training))
         self.panel.bars.digitClicked.connect(self.label_drawing)
         self.iterationReloaded.connect(lambda _: self.drawings.refresh())

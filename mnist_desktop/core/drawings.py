@@ -60,6 +60,7 @@ class ImportResult:
     added: int
     duplicates: int  # already kept (same image and strokes)
     problems: list[str]
+    ids: list[str] = field(default_factory=list)  # the drawings added, so that the import can be undone
 
     def summary(self, name: str) -> str:
         return (f"Imported {self.added} drawing{'s' * (self.added != 1)} from {name}"
@@ -179,6 +180,10 @@ class DrawingStore:
         self._write(drawing)
         return drawing
 
+    def restore(self, drawing: LabelledDrawing) -> None:
+        """Keep a drawing exactly as it was (its label, answers and date): a deletion undone."""
+        self._write(drawing)
+
     def relabel(self, drawing: LabelledDrawing, label: object) -> LabelledDrawing:
         relabelled = LabelledDrawing(drawing.id, check_label(label), drawing.image, drawing.strokes,
                                      drawing.answers, drawing.created)
@@ -204,7 +209,8 @@ class DrawingStore:
         data = read_zip(path)
         problems = list(data.problems)
         kept = {p.stem for p in self._files()}
-        added = duplicates = 0
+        added: list[str] = []
+        duplicates = 0
         for id_, image, label in zip(data.ids, data.images, data.labels):
             record = data.records.get(id_, {})
             try:
@@ -221,8 +227,8 @@ class DrawingStore:
                 continue
             self._write(drawing)
             kept.add(drawing.id)
-            added += 1
-        return ImportResult(added, duplicates, problems)
+            added.append(drawing.id)
+        return ImportResult(len(added), duplicates, problems, added)
 
 
 def evaluate_on(predictor: Predictor, drawings: list[LabelledDrawing]) -> dict[int, Evaluation]:

@@ -6,12 +6,13 @@ Train panel runs the fine-tune. Files are read and written off the GUI thread.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen
+from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPen
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHBoxLayout, QHeaderView,
                                QInputDialog, QLabel, QListWidget, QListWidgetItem, QPushButton,
                                QScrollArea, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
@@ -23,6 +24,7 @@ from ...core.drawings import DrawingStore, LabelledDrawing, evaluate_on
 from ..concurrency import run_in_background
 from ..training.panel import TrainingPanel, ask_to_use
 from ..widgets.panels import mnist_pixmap
+from ..widgets.undo_bar import UndoBar, a_digit
 from .compare import fill_confusion
 
 if TYPE_CHECKING:
@@ -36,6 +38,16 @@ RIGHT_COLOR, WRONG_COLOR = QColor("#27ae60"), QColor("#c0392b")
 DIGIT_KEYS = {getattr(Qt.Key, f"Key_{d}"): d for d in range(10)}
 ZIP_FILTER = "Drawings ZIP (*.zip)"
 NO_DRAWINGS = "No drawings yet: draw a digit, then press its key (0-9) or click its bar under Recognise."
+UNDO_STEPS = 20  # changes to the drawings that Undo can take back, latest first
+
+
+@dataclass(frozen=True)
+class Undo:
+    """How to take back one change to the drawings: ``work`` runs off the GUI thread, then ``said`` is shown."""
+
+    work: Callable[[], object]
+    said: str  # "The drawing labelled 7 is back."
+    tip: str  # what the Undo button does: "Bring back the drawing labelled 7"
 
 
 def digit_of_key(event) -> int | None:
@@ -130,6 +142,7 @@ class DrawingsScores(QWidget):
 
 class DrawingsView(QWidget):
     refreshed = Signal()  # the rows show the store as it is now, measured with the weights in use
+    said = Signal(str)  # what an action here did (relabel, delete, import, export, undo), in one sentence
     trainingStarted = Signal()  # a fine-tune began in the Train panel
 
     def __init__(self, training: TrainingPanel, store: DrawingStore | None = None, parent: QWidget | None = None):
@@ -143,6 +156,7 @@ class DrawingsView(QWidget):
         self.load_problems: list[str] = []  # drawings files that cannot be read
         self.task_problems: list[str] = []  # what the last import, export or fine-tune could not do
         self._refreshes = 0  # refreshes asked for; only the latest one's result is shown
+        self.undo_steps: list[Undo] = []  # the latest change last
         self.scores = DrawingsScores()  # shown in Compare
         # What only a person can answer; tests replace these.
         self.ask_export_path: Callable[[], str] = lambda: QFileDialog.getSaveFileName(
@@ -156,8 +170,8 @@ class DrawingsView(QWidget):
 
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
-        self.notice = QLabel("")  # what the last action did
-        self.notice.setWordWrap(True)
+        self.notice = UndoBar()  # what the last action did, and Undo while it can be taken back
+        self.notice.undoClicked.connect(self.undo)
         self.messages = QLabel("")  # what went wrong with files: one sentence each
         self.messages.setWordWrap(True)
         self.messages.setStyleSheet("color: #c0392b")
@@ -234,7 +248,7 @@ class DrawingsView(QWidget):
         said = answers.get(self.iteration)
         verdict = "" if said is None else (f"; iteration {self.iteration} got it right" if said == kept.label else
                                            f"; iteration {self.iteration} said {said}")
-        return f"Kept as a {kept.label} in Your drawings{verdict}."
+        return f"Kept as {a_digit(kept.label)} in Your drawings{verdict}."
 
     # --- reading and showing ----------------------------------------------------------------------
     def refresh(self) -> None:
@@ -288,7 +302,7 @@ class DrawingsView(QWidget):
         score = f"{result.accuracy:.1f}% right" if result else "… (the models are loading)"
         self.summary.setText(NO_DRAWINGS if not count else
                              f"{count} drawing{'s' * (count != 1)}; iteration {self.iteration} gets {score}. "
-                             "Select one and press a digit to relabel it, Delete to remove it.")
+                             "Select one and press a digit to relabel it, Delete to remove it, Ctrl+Z to undo.")
         self.scores.show_scores(self.predictor, count, self.evaluations, self.iteration)
         self._update_buttons()
 
@@ -338,13 +352,40 @@ class DrawingsView(QWidget):
     def relabel_selected(self, label: int) -> None:
         drawing = self.selected()
         if drawing is not None and label != drawing.label:
+            old = drawing.label
             self._run_file_task(lambda: self.store.relabel(drawing, label),
-                                f"Relabelled a {drawing.label} as a {label}.")
+                                f"Relabelled {a_digit(old)} as {a_digit(label)}.",
+                                lambda _: Undo(lambda: self.store.restore(drawing),
+                                               f"Undone: the drawing is labelled {old} again.", f"Label it {old} again"))
 
     def delete_selected(self) -> None:
         drawing = self.selected()
         if drawing is not None:
-            self._run_file_task(lambda: self.store.delete(drawing), f"Deleted a drawing labelled {drawing.label}.")
+            label = drawing.label
+            self._run_file_task(lambda: self.store.delete(drawing), f"Deleted a drawing labelled {label}.",
+                                lambda _: Undo(lambda: self.store.restore(drawing),
+                                               f"Undone: the drawing labelled {label} is back.",
+                                               f"Bring back the drawing labelled {label}"))
+
+    def undo(self) -> bool:
+        """Take back the latest change to the drawings made here; False when there is none."""
+        if not self.undo_steps:
+            return False
+        step = self.undo_steps.pop()
+        self._run_file_task(step.work, step.said)
+        return True
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.matches(QKeySequence.StandardKey.Undo):
+            event.accept()  # Ctrl+Z in this view takes back a change to the drawings, not the canvas's last stroke
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        if event.matches(QKeySequence.StandardKey.Undo):
+            self.undo()
+        else:
+            super().keyPressEvent(event)
 
     def _relabel_clicked(self) -> None:
         drawing = self.selected()
@@ -358,26 +399,47 @@ class DrawingsView(QWidget):
         return label if ok else None
 
     # --- export and import ------------------------------------------------------------------------
-    def _run_file_task(self, work: Callable[[], object], done: str | Callable[[object], str]) -> None:
-        """``work`` off the GUI thread; then ``done`` (a sentence, or one made from the result) and a refresh."""
-        run_in_background(lambda: (done, work()), self._on_file_task_done, self._say_problem, self)
+    def _run_file_task(self, work: Callable[[], object], done: str | Callable[[object], str],
+                       undo: Callable[[object], Undo | None] | None = None) -> None:
+        """``work`` off the GUI thread; then ``done`` (a sentence, or one made from the result) and a refresh.
+        ``undo`` makes from the result how to take the change back (None: it changed nothing)."""
+        run_in_background(lambda: (done, undo, work()), self._on_file_task_done, self._say_problem, self)
 
     def _on_file_task_done(self, outcome: tuple) -> None:
-        done, result = outcome
-        self.notice.setText(done(result) if callable(done) else done)
+        done, undo, result = outcome
+        step = undo(result) if undo else None
+        if step is not None:
+            self.undo_steps = [*self.undo_steps, step][-UNDO_STEPS:]
+        said = done(result) if callable(done) else done
+        self.notice.say(said, step.tip if step else "")
         self._show_problems()
+        self.said.emit(said)
         self.refresh()
 
     def export_to(self, path: str) -> None:
         self._run_file_task(lambda: self.store.export_zip(path), lambda n: f"Exported {n} drawing{'s' * (n != 1)} to {path}.")
 
     def import_from(self, path: str) -> None:
+        name = Path(path).name
+
         def done(result) -> str:
             self.task_problems = result.problems  # each row left out, one sentence each
-            return result.summary(Path(path).name)
+            return result.summary(name)
+
+        def undo(result) -> Undo | None:
+            ids, count = set(result.ids), len(result.ids)
+            drawings = f"{count} drawing{'s' * (count != 1)}"
+            return Undo(lambda: self._delete_ids(ids), f"Undone: removed the {drawings} imported from {name}.",
+                        f"Remove the {drawings} just imported") if ids else None
 
         self._say_problem("")
-        self._run_file_task(lambda: self.store.import_zip(path), done)
+        self._run_file_task(lambda: self.store.import_zip(path), done, undo)
+
+    def _delete_ids(self, ids: set[str]) -> None:
+        """Off the GUI thread: delete the kept drawings with these ids."""
+        for drawing in self.store.load()[0]:
+            if drawing.id in ids:
+                self.store.delete(drawing)
 
     def _export_clicked(self) -> None:
         path = self.ask_export_path()

@@ -135,3 +135,17 @@ def test_fine_tuning_on_a_dozen_barred_sevens_learns_them_and_keeps_mnist(tmp_pa
     assert record["before"]["extra_accuracy"] == 0
     assert end.extra_accuracy > record["before"]["extra_accuracy"]
     assert end.test_accuracy >= record["before"]["test_accuracy"] - 1.5
+
+
+def test_a_drawing_restored_is_kept_as_it_was_and_an_import_names_what_it_added(tmp_path):
+    store = DrawingStore(tmp_path / "a")
+    keep_sevens(store, 2)
+    first, second = store.load()[0]
+    store.delete(first)
+    store.restore(first)
+    back = store.load()[0][0]
+    assert (back.id, back.label, back.created, back.answers) == (first.id, first.label, first.created, first.answers)
+    store.export_zip(tmp_path / "mine.zip")
+    other = DrawingStore(tmp_path / "b")
+    other.restore(second)
+    assert other.import_zip(tmp_path / "mine.zip").ids == [first.id]  # the one already kept is not added

@@ -1,5 +1,7 @@
 """Your drawings in the real window: labelled by real keys and clicks, relabelled, deleted, exported, imported,
 measured in Compare, and fine-tuned on through the Train panel."""
+import base64
+import json
 import zipfile
 
 import numpy as np
@@ -10,6 +12,7 @@ from mnist_desktop.core.drawings import DrawingStore, to_uint8
 from trainer.runs import RunStore
 
 from tests.app.conftest import draw, loop_stroke, stroke, vertical_stroke
+from tests.hostile import png_claiming
 
 
 def label_with_key(window, qtbot, key) -> None:
@@ -136,3 +139,22 @@ def test_fine_tune_from_the_view_shows_both_figures_and_can_be_reverted(window, 
     panel.revert()
     assert RunStore().active_path(5) is None
     qtbot.waitUntil(lambda: not window.predictor.slots[5].retrained, timeout=10_000)
+
+
+def test_hostile_files_in_the_drawings_folder_are_listed_and_the_rest_shown(window, qtbot):
+    """A pixel bomb and JSON nested 100,000 deep among the drawings: each one sentence in the view (once this
+    was "Unexpected error" and no drawing at all), the drawing beside them still shown."""
+    view = window.drawings
+    draw(qtbot, window.canvas, vertical_stroke())
+    label_with_key(window, qtbot, Qt.Key.Key_1)
+    folder = DrawingStore().folder
+    good = json.loads(next(folder.glob("*.json")).read_text())
+    bomb = base64.b64encode(png_claiming(20_000, 20_000)).decode()
+    (folder / "bomb.json").write_text(json.dumps(good | {"image_png": bomb}))
+    (folder / "deep.json").write_text("[" * 100_000)
+    with qtbot.waitSignal(view.refreshed, timeout=10_000):
+        view.refresh()
+    assert view.messages.text().splitlines() == [
+        f"{folder / 'bomb.json'} was skipped: its image is too large: images up to 4,096 pixels are read.",
+        f"{folder / 'deep.json'} was skipped: it is not readable JSON (nested too deeply)."]
+    assert not view.messages.isHidden() and texts(view.rows[1]) == ["✓"] and window.last_error is None

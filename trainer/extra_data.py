@@ -168,18 +168,16 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
         file = io.BytesIO(read_bounded(path, MAX_ZIP_BYTES, "The drawings ZIP"))  # a pipe is never opened
     except UnreadableFileError as e:
         raise DrawingsError(f"{e} Choose a ZIP exported from \"Your drawings\".") from e
+    count = _member_count(file)
+    if count is not None and count > MAX_MEMBERS:
+        raise DrawingsError(f"{name} declares {count:,} members, more than the {MAX_MEMBERS:,} read from a "
+                            "drawings ZIP, so it was not opened.")
     try:
-        count = _member_count(file)
-        if count is not None and count > MAX_MEMBERS:
-            raise DrawingsError(f"{name} declares {count:,} members, more than the {MAX_MEMBERS:,} read from a "
-                                "drawings ZIP, so it was not opened.")
-        file.seek(0)
         archive = zipfile.ZipFile(file)
-    except DrawingsError:
-        file.close()
-        raise
+    except NotImplementedError as e:  # a newer ZIP version than zipfile reads
+        raise DrawingsError(f"{name} needs a ZIP feature that cannot be read here ({e}). Choose a ZIP exported "
+                            "from \"Your drawings\".") from e
     except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-        file.close()
         raise DrawingsError(f"{name} is not a ZIP file, or it is damaged. Choose a ZIP exported from "
                             "\"Your drawings\".") from e
     infos = archive.infolist()
@@ -190,7 +188,6 @@ def _open_zip(path: Path) -> zipfile.ZipFile:
                f"would unpack to {unpacked // max(packed, 1):,} times its size, which only a ZIP bomb does"
                if unpacked > MAX_RATIO * packed and unpacked > MAX_IMAGE_BYTES else None)
     if refusal:
-        archive.close()
         raise DrawingsError(f"{name} {refusal}, so nothing was read from it.")
     return archive
 
@@ -208,6 +205,8 @@ def _read_member(archive: zipfile.ZipFile, name: str, zip_name: str) -> bytes:
         raise DrawingsError(f"{name} in {zip_name} is packed with {method}, which cannot be unpacked here")
     try:
         return archive.read(info)
+    except NotImplementedError as e:  # patched data, strong encryption
+        raise DrawingsError(f"{name} in {zip_name} needs a ZIP feature that cannot be read here ({e})") from e
     except DAMAGED_MEMBER as e:
         raise DrawingsError(f"{name} in {zip_name} is damaged ({e})") from e
 

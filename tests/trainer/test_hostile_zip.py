@@ -81,6 +81,10 @@ ROWS = {
         None, lambda p: patch_member(p, "images/d1.png", method=77), ["d0", "d2"],
         "Row 3 of labels.csv in z.zip was left out: images/d1.png in z.zip is packed with compression method 77, "
         "which cannot be unpacked here."),
+    "a member with patched data (a ZIP feature zipfile lacks)": (
+        None, lambda p: patch_member(p, "images/d1.png", flag=0x20), ["d0", "d2"],
+        "Row 3 of labels.csv in z.zip was left out: images/d1.png in z.zip needs a ZIP feature that cannot be read "
+        "here (compressed patched data (flag bit 5))."),
     "a damaged Deflate stream": (
         None, lambda p: corrupt_deflate(p, "images/d1.png"), ["d0", "d2"],
         "Row 3 of labels.csv in z.zip was left out: images/d1.png in z.zip is damaged ("),
@@ -122,6 +126,13 @@ def declare_unpacked_size(path, member, size):
     path.write_bytes(bytes(data))
 
 
+def declare_version(path, version):
+    """Make the central directory say reading the first member needs ZIP version ``version`` / 10."""
+    data = bytearray(path.read_bytes())
+    struct.pack_into("<H", data, data.find(b"PK\x01\x02") + 6, version)
+    path.write_bytes(bytes(data))
+
+
 def declare_member_count(path, count):
     data = bytearray(path.read_bytes())
     end = data.rfind(b"PK\x05\x06")
@@ -148,6 +159,8 @@ REFUSED = {
     "65,535 members declared": (lambda p: declare_member_count(export(p), 0xFFFF),
                                 "z.zip declares 65,535 members, more than the 50,000 read from a drawings ZIP, so it "
                                 "was not opened."),
+    "a ZIP version 7.9": (lambda p: declare_version(export(p), 79),
+                          "z.zip needs a ZIP feature that cannot be read here (zip file version 7.9)."),
     "a ZIP over 256 MB": (lambda p: os.truncate(export(p), 300 << 20),  # sparse: no disk used
                           "z.zip is larger than 268,435,456 bytes, far more than it should hold, so it was not read. "
                           "Choose a ZIP"),

@@ -11,6 +11,8 @@ from mnist_desktop.core.preprocess import (ImageError, bright_on_dark, grown, in
 from mnist_desktop.core.render import STROKE_WIDTH, render_as_drawn, stroke_width
 from mnist_desktop.core.verdict import MAX_STROKE_WIDTH
 
+from tests import hostile
+
 from .nondigits import DIGITS, handwritten, nondigit_set
 
 
@@ -176,16 +178,8 @@ def test_growing_and_thinning_move_edges_by_the_step():
 
 # --- input validation: bad images generated here, one row each -------------------------------------------
 def png_claiming(tmp_path, width: int, height: int):
-    """A tiny PNG whose header claims ``width`` x ``height``: what a decompression bomb looks like before decoding."""
-    import struct
-    import zlib
-
     path = tmp_path / f"claims-{width}x{height}.png"
-    Image.new("L", (8, 8)).save(path)
-    data = bytearray(path.read_bytes())
-    data[16:24] = struct.pack(">II", width, height)  # IHDR's width and height
-    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))  # IHDR's checksum
-    path.write_bytes(bytes(data))
+    path.write_bytes(hostile.png_claiming(width, height))
     return path
 
 

@@ -2,21 +2,20 @@
 
 Rendering a drawing and running seven models takes a few milliseconds, and many more when a training run
 shares the CPU; done on the GUI thread it delayed the mouse moves that come in meanwhile, and the canvas lost
-points of the stroke. Here one thread of its own recognises one drawing at a time; a drawing asked for while
-it works replaces any that still waits, so the answer always catches up with the latest drawing and never
-falls behind it.
+points of the stroke. Here one drawing is recognised at a time on the concurrency module's pool; a drawing
+asked for meanwhile replaces any that still waits, and the answer in hand still arrives, so the answer
+always catches up with the latest drawing and never falls behind it.
 """
 from __future__ import annotations
 
 import logging
-import threading
-import traceback
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
-from ..core.recognition import drawing_input, recognise_one
+from ..core.recognition import Recognition, drawing_input, recognise_one
+from ..core.threads import Threads
+from .concurrency import Latest
 
 if TYPE_CHECKING:
     from ..core.drawing import Drawing
@@ -25,64 +24,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Request:
-    number: int  # counts up: a larger number is a later drawing
-    drawing: Drawing  # immutable: the canvas's state when it was asked for
-    headline: int  # the iteration in view
-    predictor: Predictor | None
-
-
 class Recogniser(QObject):
-    """``ask(request)`` from the GUI thread; ``recognised(request, Recognition)`` or ``failed(request,
-    message)`` arrive back on it (queued, since they are emitted on the recognition thread)."""
+    """``ask(...)`` on the GUI thread; ``recognised(Recognition)`` or ``failed(message)`` come back on it."""
 
-    recognised = Signal(object, object)
-    failed = Signal(object, str)
+    recognised = Signal(object)
+    failed = Signal(str)
 
-    def __init__(self):
-        super().__init__()  # no parent: the thread keeps this object alive until its last emit, whatever closes
-        self._wake = threading.Condition()
-        self._waiting: Request | None = None
-        self._closed = False
-        # A daemon: a recognition still running when the window closes never holds the process.
-        self._thread = threading.Thread(target=self._serve, name="recognition", daemon=True)
-        self._thread.start()
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._jobs = Latest(self.failed.emit, cancel_running=False, parent=self)
+        self._asked = 0  # counts up: a larger number is a later drawing
+        self._answered = 0  # the number of the drawing whose answer (or failure) came last
 
-    def ask(self, request: Request) -> None:
-        with self._wake:
-            self._waiting = request  # replaces an older drawing that has not started
-            self._wake.notify()
+    @property
+    def settled(self) -> bool:
+        """The latest drawing asked for is answered."""
+        return self._answered == self._asked
 
-    def _next(self) -> Request | None:
-        with self._wake:
-            while self._waiting is None and not self._closed:
-                self._wake.wait()
-            request, self._waiting = self._waiting, None
-            return None if self._closed else request
+    def ask(self, drawing: Drawing, headline: int, predictor: Predictor | None) -> None:
+        """Recognise ``drawing`` (immutable: the canvas's state now) with ``headline``, the iteration in view."""
+        self._asked += 1
+        number = self._asked
+        self._jobs.request(lambda: recognise_one(predictor, drawing_input(drawing), headline),
+                           lambda result: self._answer(number, result), lambda error: self._fail(number, error),
+                           None if predictor is None else Threads.ONE_IMAGE)
 
-    def _serve(self) -> None:
-        threads_set = False
-        while (request := self._next()) is not None:
-            try:
-                if request.predictor is not None and not threads_set:  # torch has loaded with the models
-                    import torch
+    def cancel(self) -> None:
+        """Nothing more arrives (the window is closing)."""
+        self._jobs.cancel()
 
-                    from ..core.threads import RECOGNITION_THREADS
+    def _answer(self, number: int, recognition: Recognition) -> None:
+        self._answered = number  # one job at a time: answers come in order
+        self.recognised.emit(recognition)
 
-                    torch.set_num_threads(RECOGNITION_THREADS)
-                    threads_set = True
-                result = recognise_one(request.predictor, drawing_input(request.drawing), request.headline)
-            except Exception as e:  # a bug must not end recognition for the rest of the session
-                log.error("recognition failed:\n%s", traceback.format_exc())
-                self.failed.emit(request, f"Recognition failed with an unexpected error: {type(e).__name__}: {e}")
-            else:
-                self.recognised.emit(request, result)
-
-    def shutdown(self, timeout_s: float) -> bool:
-        """Stop after the drawing in hand; True when the thread ended within ``timeout_s``."""
-        with self._wake:
-            self._closed = True
-            self._wake.notify()
-        self._thread.join(timeout_s)
-        return not self._thread.is_alive()
+    def _fail(self, number: int, error: BaseException) -> None:
+        """A bug must not end recognition for the rest of the session: no answer for this drawing."""
+        self._answered = number
+        self.failed.emit(f"Recognition failed with an unexpected error: {type(error).__name__}: {error}")

@@ -1,4 +1,5 @@
-"""The main window: canvas on the left; recognition, comparison and training on the right.
+"""The main window: the canvas on the left, the tabs' views on the right. It composes the views, wires their
+signals and holds the actions; the views, the recogniser, the models and the training controller do the work.
 
 The window is built and painted before torch is imported; the models load in the background and
 prediction starts as soon as they arrive.
@@ -6,14 +7,12 @@ prediction starts as soon as they arrive.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, QThreadPool, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget
 
 from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
@@ -21,17 +20,17 @@ from trainer.report import read_metrics, read_study
 
 from ..core.preprocess import load_image
 from ..core.recognition import Recognition
-from ..core.settings import SettingsReader
-from .concurrency import run_in_background
-from .recogniser import Recogniser, Request
+from ..core.settings import Settings, SettingsReader
+from .concurrency import Latest, wait_for_jobs
+from .models import Models
+from .recogniser import Recogniser
 from .throttle import Throttle
 from .training.panel import TrainingPanel
 from .views.compare import CompareView
 from .views.drawings import DrawingsView, digit_of_key
 from .views.inside import InsideView
+from .views.recognise import RecogniseView
 from .widgets.canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
-from .widgets.iteration_picker import IterationPicker
-from .widgets.panels import RecognitionPanel, card_html
 from .widgets.wheel_guard import WheelGuard, guard_wheel
 
 if TYPE_CHECKING:
@@ -40,23 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREDICTIONS_PER_SECOND = 30
-UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
-CLOSE_WAIT_MS = 3000  # closing waits this long for each: the recognition thread, the training thread, background tasks
-
-
-def load_predictor() -> Predictor:
-    """Runs off the GUI thread: importing torch and reading seven checkpoints takes about a second."""
-    from trainer.training import warm_up
-
-    from ..core.predictor import Predictor
-
-    # The trainer's first optimizer imports torch._dynamo (1-2 s). Done here, before any model runs: imported
-    # while another thread ran torch ops, it failed with "operator _c10d_functional::... does not exist" or
-    # crashed the process.
-    warm_up()
-    predictor = Predictor()
-    predictor.load_all()
-    return predictor
+CLOSE_WAIT_MS = 3000  # closing waits this long for the background jobs (a training run's batch, a recognition)
 
 
 class MainWindow(QMainWindow):
@@ -69,84 +52,77 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.setWindowTitle("MNIST Desktop — seven small CNNs")
         self.settings = settings or QSettings()
-        self.predictor: Predictor | None = None
         self.image: np.ndarray | None = None  # the drawing preprocessed like MNIST, or None
         self.recognition: Recognition | None = None  # the last answer: probabilities and verdicts
         self.probabilities: dict[int, np.ndarray] = {}
         self.last_error: str | None = None
-        self.recogniser = Recogniser()
-        self.recogniser.recognised.connect(self._on_recognised)
-        self.recogniser.failed.connect(self._on_recognition_failed)
-        self._asked = 0  # the number of the latest drawing sent to be recognised
-        self._shown = 0  # the number of the drawing whose answer is shown
-        self._opened = 0  # the number of the latest image file asked to be opened
-        self.abandoned_threads = False  # closing gave up waiting on a thread; the process must exit hard
+        self.abandoned_threads = False  # closing gave up waiting on a job; the process must exit hard
         self.shipped_metrics = read_metrics()
-        self._reload_lock = threading.Lock()  # reloads in the background run one at a time, in order
         saved = SettingsReader(self.settings.value)
 
-        self.canvas = DrawingCanvas()
-        self.canvas.brush_width = saved.integer("brush", DEFAULT_BRUSH, BRUSH_WIDTHS)
-        self.panel = RecognitionPanel()
-        self.picker = IterationPicker()
-        self.card = QLabel()
-        self.card.setWordWrap(True)
-        self.card.setTextFormat(Qt.TextFormat.RichText)
-        self.card.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.models = Models(self)
+        self.recogniser = Recogniser(self)
+        self._opening = Latest(self.show_error, parent=self)  # a file opened later replaces one still read
 
-        recognise = QWidget()
-        layout = QVBoxLayout(recognise)
-        layout.addWidget(self.picker)
-        layout.addWidget(self.card)
-        layout.addWidget(self.panel)
-        layout.addStretch(1)
+        self.canvas = DrawingCanvas()
+        self.canvas.brush_width = saved.integer(Settings.BRUSH, DEFAULT_BRUSH, BRUSH_WIDTHS)
+        self.recognise = RecogniseView()
+        self.inside = InsideView()
         self.compare = CompareView(self.shipped_metrics)
         self.compare.set_study(read_study())  # weights/study.json: the shipped multi-seed study
-        self.compare.digitChosen.connect(lambda image: self.canvas.set_image(image, model_input=True))
-        self.inside = InsideView()
         self.training = TrainingPanel(self.settings)
-        self.training.weightsChanged.connect(self.reload_iteration)
-        self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
-        self.compare.data_dir = self.training.controller.data_dir or None
-        self.compare.dataMissing.connect(self.training.controller.need_data)  # the Train panel asks for MNIST
-        self.training.dataDirChanged.connect(self.compare.set_data_dir)
-        self.training.studyFinished.connect(self.compare.set_study)  # a study run from the Train tab
+        self.drawings = DrawingsView()
+        self.compare.add_tab(self.drawings.scores, "Your drawings")
         self.tabs = QTabWidget()
-        self.tabs.addTab(recognise, "Recognise")
-        self.tabs.addTab(self.inside, "Inside")
-        self.tabs.addTab(self.compare, "Compare")
-        self.tabs.addTab(self.training, "Train")
-        self.drawings = DrawingsView(self.training)
-        self.tabs.addTab(self.drawings, "Your drawings")
-        self.compare.tabs.addTab(self.drawings.scores, "Your drawings")
-        self.drawings.said.connect(self.statusBar().showMessage)  # replaces "Kept as a 6…" once relabelled
-        self.drawings.trainingStarted.connect(lambda: self.tabs.setCurrentWidget(self.training))
-        self.panel.bars.digitClicked.connect(self.label_drawing)
-        self.iterationReloaded.connect(lambda _: self.drawings.refresh())
-        self.tabs.currentChanged.connect(self._show_compare_if_visible)
-
+        for view, title in ((self.recognise, "Recognise"), (self.inside, "Inside"), (self.compare, "Compare"),
+                            (self.training, "Train"), (self.drawings, "Your drawings")):
+            self.tabs.addTab(view, title)
         splitter = QSplitter()
         splitter.addWidget(self.canvas)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
-
         self._build_actions()
         self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
-        self.canvas.changed.connect(self.throttle)
-        self.canvas.strokeFinished.connect(self.throttle.flush)
-        self.canvas.strokeFinished.connect(self._update_history_actions)
-        self.canvas.fileDropped.connect(self.open_image)
-        self.picker.iterationChanged.connect(self.set_iteration)
+        self._wire()
 
-        self.set_iteration(saved.integer("iteration", DEFAULT_ITERATION, ITERATIONS))
-        geometry = saved.blob("geometry")
+        self.set_iteration(saved.integer(Settings.ITERATION, DEFAULT_ITERATION, ITERATIONS))
+        geometry = saved.blob(Settings.GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
             if geometry is not None:
                 log.warning("settings: the saved window geometry cannot be used; using the default size")
             self.resize(1200, 760)
         self.statusBar().showMessage("Loading the models…")
+
+    def _wire(self) -> None:
+        controller = self.training.controller
+        self.canvas.changed.connect(self.throttle)
+        self.canvas.strokeFinished.connect(self.throttle.flush)
+        self.canvas.strokeFinished.connect(self._update_history_actions)
+        self.canvas.fileDropped.connect(self.open_image)
+        self.recogniser.recognised.connect(self._on_recognised)
+        self.recogniser.failed.connect(self._on_recognition_failed)
+        self.models.loaded.connect(self._on_predictor)
+        self.models.reloaded.connect(self._on_reloaded)
+        self.models.timed.connect(self.compare.fill_table)
+        self.models.failed.connect(self.show_error)
+        self.recognise.picker.iterationChanged.connect(self.set_iteration)
+        self.recognise.panel.bars.digitClicked.connect(self.label_drawing)
+        self.compare.digitChosen.connect(lambda image: self.canvas.set_image(image, model_input=True))
+        self.compare.data_dir = controller.data_dir or None
+        self.compare.dataMissing.connect(controller.need_data)  # the Train panel asks for MNIST
+        self.training.dataDirChanged.connect(self.compare.set_data_dir)
+        self.training.studyFinished.connect(self.compare.set_study)  # a study run from the Train tab
+        self.training.weightsChanged.connect(self.models.reload)
+        self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
+        self.drawings.start_fine_tune = controller.fine_tune
+        controller.confirm_fine_tune = lambda checkpoint: self.drawings.ask_use_fine_tune(checkpoint)
+        controller.busyChanged.connect(self.drawings.set_training_busy)
+        self.drawings.said.connect(self.statusBar().showMessage)  # replaces "Kept as a 6…" once relabelled
+        self.drawings.trainingStarted.connect(lambda: self.tabs.setCurrentWidget(self.training))
+        self.iterationReloaded.connect(lambda _: self.drawings.refresh())
+        self.tabs.currentChanged.connect(self._show_compare_if_visible)
 
     # --- actions ---------------------------------------------------------------------------------
     def _action(self, text: str, shortcut, slot, tip: str = "") -> QAction:
@@ -209,7 +185,7 @@ class MainWindow(QMainWindow):
 
     def _set_brush(self, width: int) -> None:
         self.canvas.brush_width = width
-        self.settings.setValue("brush", width)
+        self.settings.setValue(Settings.BRUSH, width)
 
     def _update_history_actions(self) -> None:
         self.undo_action.setEnabled(self.canvas.can_undo())
@@ -217,16 +193,20 @@ class MainWindow(QMainWindow):
 
     # --- iteration and prediction ----------------------------------------------------------------
     @property
+    def predictor(self) -> Predictor | None:
+        return self.models.predictor
+
+    @property
     def iteration(self) -> int:
-        return self.picker.number()
+        return self.recognise.picker.number()
 
     def set_iteration(self, number: int) -> None:
         number = number if number in ITERATIONS else DEFAULT_ITERATION
-        if self.picker.number() != number:
-            self.picker.set_number(number)  # re-enters through iterationChanged
+        if self.recognise.picker.number() != number:
+            self.recognise.picker.set_number(number)  # re-enters through iterationChanged
             return
         self.iteration_action[number].setChecked(True)
-        self.settings.setValue("iteration", number)
+        self.settings.setValue(Settings.ITERATION, number)
         if not self.training.running:
             self.training.iteration.set_number(number)  # Train starts from the iteration in view
         self.drawings.set_iteration(number)
@@ -234,36 +214,30 @@ class MainWindow(QMainWindow):
         self.show_prediction()
 
     def update_card(self) -> None:
-        it = ITERATIONS[self.iteration]
-        slot = self.predictor.slots.get(it.number) if self.predictor else None
-        measured = self.shipped_metrics.get(it.number, {}).get("test_accuracy")
+        slot = self.predictor.slots.get(self.iteration) if self.predictor else None
+        measured = self.shipped_metrics.get(self.iteration, {}).get("test_accuracy")
         retrained = slot.info if slot and slot.retrained and slot.available else None
-        self.card.setText(card_html(it, measured, retrained, slot.error if slot else None))
+        self.recognise.show_card(self.iteration, measured, retrained, slot.error if slot else None)
 
     def predict(self) -> None:
         """Recognise the drawing the way ``mnist-desktop predict`` does (core/recognition.py): render what the
-        models see from the strokes, run every available iteration, judge whether it is a digit at all. On the
-        recognition thread: the answer arrives as ``predicted``."""
-        self._asked += 1
-        self.recogniser.ask(Request(self._asked, self.canvas.drawing, self.iteration, self.predictor))
+        models see from the strokes, run every available iteration, judge whether it is a digit at all. Off
+        the GUI thread: the answer arrives as ``predicted``."""
+        self.recogniser.ask(self.canvas.drawing, self.iteration, self.predictor)
 
     @property
     def prediction_settled(self) -> bool:
         """The answer shown is for the drawing as it is now: nothing waits in the throttle or the recogniser."""
-        return not self.throttle.pending and self._shown == self._asked
+        return not self.throttle.pending and self.recogniser.settled
 
-    def _on_recognised(self, request: Request, recognition: Recognition) -> None:
-        if request.number < self._shown:
-            return  # defensive: one thread answers in order, but an older answer must never replace a newer one
-        self._shown = request.number
+    def _on_recognised(self, recognition: Recognition) -> None:
         self.recognition = recognition
         self.image = recognition.image
         self.probabilities = recognition.probabilities
         self.show_prediction()
 
-    def _on_recognition_failed(self, request: Request, message: str) -> None:
+    def _on_recognition_failed(self, message: str) -> None:
         """No answer for this drawing: show none rather than the previous drawing's."""
-        self._shown = max(self._shown, request.number)
         self.recognition, self.image, self.probabilities = None, None, {}
         self.show_prediction()
         self.statusBar().showMessage(message)
@@ -272,7 +246,7 @@ class MainWindow(QMainWindow):
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
         verdict = self.recognition.verdict_for(self.iteration) if self.recognition else None
-        self.panel.show_result(self.image, self.probabilities.get(self.iteration), UNSURE_BELOW, unavailable, verdict)
+        self.recognise.show_result(self.image, self.probabilities.get(self.iteration), unavailable, verdict)
         self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown
         self._show_compare_if_visible()
         self.predicted.emit()
@@ -313,12 +287,11 @@ class MainWindow(QMainWindow):
 
     # --- models ----------------------------------------------------------------------------------
     def start_loading_models(self) -> None:
-        run_in_background(load_predictor, self._on_predictor, self.show_error, self)
+        self.models.load()
 
     def _on_predictor(self, predictor: Predictor) -> None:
         import torch  # already loaded by the predictor
 
-        self.predictor = predictor
         self.training.set_cuda_available(torch.cuda.is_available())
         self.training.refresh_runs()
         self.training.prepare()
@@ -326,34 +299,16 @@ class MainWindow(QMainWindow):
         self.drawings.set_predictor(predictor)
         self.update_card()
         self.predict()
-        # Timing the models (~70 ms) waits until the first prediction is possible, and until the trainer has
-        # loaded: torch ops on a worker thread while another imports torch._dynamo crashed the process.
-        self.training.ready.connect(self._measure_latency, Qt.ConnectionType.SingleShotConnection)
+        self.models.time_all()  # the Compare table's latency column
         problems = predictor.problems()
         self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
                                      f"{len(predictor.available())} models ready. Draw a digit.")
         self.predictorReady.emit()
 
-    def _measure_latency(self) -> None:
-        run_in_background(self.predictor.measure_latency, self._on_latency_measured, self.show_error, self)
-
-    def _on_latency_measured(self, _) -> None:
-        self.compare.fill_table()
-
     def reload_iteration(self, iteration: int) -> None:
-        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict. Reading, fusing
-        and timing the model run in the background, so drawing goes on meanwhile."""
-        predictor = self.predictor
-        if predictor is None:
-            return
-
-        def reload() -> int:
-            with self._reload_lock:  # the last reload asked for reads the store last
-                predictor.load(iteration)
-                predictor.measure_latency([iteration])
-            return iteration
-
-        run_in_background(reload, self._on_reloaded, self.show_error, self)
+        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict, in the
+        background, so drawing goes on meanwhile."""
+        self.models.reload(iteration)
 
     def _on_reloaded(self, iteration: int) -> None:
         self.compare.set_predictor(self.predictor)
@@ -374,14 +329,10 @@ class MainWindow(QMainWindow):
         """Read the image in the background (a 40-megapixel photo takes a second or two to decode), then put
         it on the canvas; ``imageOpened`` or a message follows."""
         self.statusBar().showMessage(f"Opening {path}…")
-        self._opened += 1
-        number = self._opened
-        run_in_background(lambda: (number, path, load_image(path)), self._on_image_read, self.show_error, self)
+        self._opening.request(lambda: (path, load_image(path)), self._on_image_read)
 
-    def _on_image_read(self, read: tuple[int, str, np.ndarray]) -> None:
-        number, path, gray = read
-        if number != self._opened:
-            return  # a file opened later replaces this one, even if this one took longer to read
+    def _on_image_read(self, read: tuple[str, np.ndarray]) -> None:
+        path, gray = read
         self.canvas.set_image(gray)
         self.statusBar().showMessage(f"Opened {path}")
         self.imageOpened.emit(path)
@@ -410,22 +361,17 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event) -> None:
-        """Close within a few seconds whatever runs: ask the run to stop, wait a bounded time, and if a thread
+        """Close within a few seconds whatever runs: ask the run to stop, wait a bounded time, and if a job
         is still busy (a batch or an evaluation that takes long), say so and let the process exit without it."""
         if self.training.running and not self.confirm_stop_training():
             event.ignore()
             return
-        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue(Settings.GEOMETRY, self.saveGeometry())
         self.settings.sync()
         self.throttle.cancel()
-        if not self.recogniser.shutdown(CLOSE_WAIT_MS / 1000):
-            log.warning("recognition did not end within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)
-            self.abandoned_threads = True
-        self.training.stop()
-        if not self.training.shutdown(CLOSE_WAIT_MS):
-            log.warning("the training thread did not stop within %d ms; exiting without waiting for it", CLOSE_WAIT_MS)
-            self.abandoned_threads = True
-        if not QThreadPool.globalInstance().waitForDone(CLOSE_WAIT_MS):
-            log.warning("background tasks still running after %d ms; exiting without waiting for them", CLOSE_WAIT_MS)
+        self.recogniser.cancel()
+        self.training.controller.shutdown()
+        if not wait_for_jobs(CLOSE_WAIT_MS):
+            log.warning("background jobs still running after %d ms; exiting without waiting for them", CLOSE_WAIT_MS)
             self.abandoned_threads = True
         super().closeEvent(event)

@@ -10,6 +10,16 @@ from typing import Any, Callable, Container
 
 log = logging.getLogger(__name__)
 
+
+class Settings:
+    """Every key of the app's saved settings, each named once; read them through ``SettingsReader``."""
+
+    BRUSH = "brush"  # integer: the brush width, in pixels of the 280-pixel canvas
+    ITERATION = "iteration"  # integer: the iteration in view
+    GEOMETRY = "geometry"  # blob: the window's geometry
+    DATA_DIR = "data_dir"  # text: the folder that holds MNIST, as the person chose it
+
+
 class SettingsReader:
     """``get(key)`` returns the stored value, or None for a key that is not set."""
 

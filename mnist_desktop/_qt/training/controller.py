@@ -1,9 +1,10 @@
 """The Train panel's logic, without a widget: runs, Stop, what is saved, the MNIST download and the study queue.
 
-Every run is a ``RunRequest`` with its own stop flag, made when the run is asked for (Orange's TaskState
-idea): a Stop is never erased by the start of that run or the next. Events of a run that is no longer the
-current one (cancelled when the window closes) are dropped, so late results never arrive. A study is a
-queue of such runs on the same worker thread. The views only show what this emits and call its methods.
+Every run is a job of the concurrency module (the trainer's event generator, its events as the job's
+yields) with its own state, made when the run starts: a Stop is never erased by the start of that run or the
+next. Events of a run that is no longer the current one (dropped when the window closes) never arrive. A
+study is a queue of such runs, one after the other. The views only show what this emits and call its
+methods.
 
 Save policy: a finished run is saved as a past run in the one ``RunStore``; it is put in use unless it is
 worse than the model in use, when ``confirm_use_worse`` (a dialog the panel supplies) decides. A stopped run
@@ -13,7 +14,6 @@ finished run. A Stop that arrives while the last epoch is evaluated wins over th
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,10 +24,10 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from trainer.errors import MnistDesktopError
 
-from ...core.settings import SettingsReader
+from ...core.settings import Settings, SettingsReader
 from ...core.training_maths import epoch_position, queue_fraction, time_left
-from ..concurrency import Task, run_in_background
-from .worker import RunRequest, TrainingThread
+from ...core.threads import Threads
+from ..concurrency import Job, JobState, describe_error, run_job
 
 if TYPE_CHECKING:
     from trainer.runs import RunInfo, RunStore
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUNS_LISTED = 10
-DATA_DIR_KEY = "data_dir"
 
 # (progress(files done, files), cancelled()) -> the folder that now holds MNIST; replaced in tests
 DownloadFunction = Callable[[Callable[[int, int], None], Callable[[], bool]], Path]
@@ -86,9 +85,16 @@ def list_saved_runs(store: RunStore, limit: int = RUNS_LISTED) -> list[tuple[Run
     return runs
 
 
+def training_run(config: TrainConfig, state: JobState):
+    """The trainer's events for ``config``, until it ends or ``state`` is cancelled (checked every batch)."""
+    from trainer.training import train
+
+    return train(config, state.cancelled)
+
+
 @dataclass
 class QueuedRun:
-    request: RunRequest
+    config: TrainConfig
     label: str  # "" for a single run; "iteration 3, seed 1" in a study
     size: float  # its share of the queue's work (training images it goes through)
 
@@ -138,20 +144,20 @@ class TrainingController(QObject):
         self.confirm_use_worse: Callable[[int, float, float], bool] = lambda iteration, new, current: False
         # Asked after every fine-tune on the person's drawings (its checkpoint has both figures) -> use it?
         self.confirm_fine_tune: Callable[[dict], bool] = lambda checkpoint: False
+        # The settings a run takes besides those it is given (a fine-tune): the Train form's, which the panel
+        # supplies; TrainConfig's fields.
+        self.run_settings: Callable[[], dict[str, Any]] = dict
         self.download_function: DownloadFunction = download_mnist_into_user_folder
         self.study_output = None  # a Path; None: <per-user data folder>/study
-        self.thread = TrainingThread(self)
-        self.thread.worker.event.connect(self._on_event)
-        self.thread.worker.failed.connect(self._on_failed)
         self._busy = False
-        self._request: RunRequest | None = None  # the run whose events are listened to
+        self.job: Job | None = None  # the run whose events are listened to
         self._queue: list[QueuedRun] = []
         self._done = 0  # runs of the queue finished and saved
         self._queue_started = 0.0
         self._stop_requested = False
         self._plan: StudyPlan | None = None  # set while a study runs
         self._resume: Callable[[str], None] | None = None  # what waits for MNIST, given the folder
-        self._download_cancel: threading.Event | None = None
+        self._download: Job | None = None
 
     @property
     def store(self) -> RunStore:
@@ -168,7 +174,7 @@ class TrainingController(QObject):
 
     @property
     def data_dir(self) -> str:
-        return SettingsReader(self.settings.value).text(DATA_DIR_KEY)
+        return SettingsReader(self.settings.value).text(Settings.DATA_DIR)
 
     # --- starting and stopping -------------------------------------------------------------------
     def start(self, config: TrainConfig | dict[str, Any]) -> bool:
@@ -183,8 +189,17 @@ class TrainingController(QObject):
             self.refused.emit(str(e))
             return False
         self._plan = None
-        self._begin([QueuedRun(RunRequest(config), "", config.recipe().epochs)])
+        self._begin([QueuedRun(config, "", config.recipe().epochs)])
         return True
+
+    def fine_tune(self, iteration: int, drawings: str, weights: str) -> bool:
+        """Fine-tune ``iteration`` from ``weights`` on MNIST plus the drawings ZIP, with a fine-tune's epochs and
+        learning rate and the run settings' other values; as ``start``."""
+        from trainer.extra_data import fine_tune_defaults
+        from trainer.iterations import ITERATIONS
+
+        return self.start(self.run_settings() | fine_tune_defaults(ITERATIONS[iteration].recipe)
+                          | {"iteration": iteration, "extra_data": drawings, "init_from": weights})
 
     def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None,
                     data_dir: str | None = None) -> bool:
@@ -215,10 +230,10 @@ class TrainingController(QObject):
 
         def plan_queue() -> list[QueuedRun]:  # reads the finished pairs' files: off the GUI thread
             prepare_output(plan)
-            return [QueuedRun(RunRequest(pair_config(plan, i, s)), f"iteration {i}, seed {s}", plan.pair_images(i))
+            return [QueuedRun(pair_config(plan, i, s), f"iteration {i}, seed {s}", plan.pair_images(i))
                     for i, s in pending_pairs(plan)]
 
-        run_in_background(plan_queue, self._on_study_planned, self._on_study_refused, self)
+        run_job(plan_queue, self._on_study_planned, self._on_study_refused, Threads.MANY_IMAGES)
 
     def _on_study_planned(self, runs: list[QueuedRun]) -> None:
         plan = self._plan
@@ -246,38 +261,41 @@ class TrainingController(QObject):
             self._end_queue()
             return
         run = self._queue[self._done]
-        self._request = run.request
+        job = self.job = Job(lambda state: training_run(run.config, state), Threads.TRAINING, stops_itself=True)
+        job.yielded.connect(lambda event: self._on_event(job, event))
+        job.errored.connect(lambda error: self._on_failed(job, error))
         self.status.emit("Loading MNIST…")
-        self.logged.emit(f"— {describe_run(run.request.config)}")
-        self.runStarted.emit(run.request.config, run.label)
-        self.thread.start_run.emit(run.request)
+        self.logged.emit(f"— {describe_run(run.config)}")
+        self.runStarted.emit(run.config, run.label)
+        job.start()
 
     def stop(self) -> None:
         """Stop the run (and the rest of the queue). Safe at any moment: the run's own flag is set at once."""
         if not self._busy:
             return
         self._stop_requested = True
-        if self._request is not None:
-            self._request.stop.set()
+        if self.job is not None:
+            self.job.quit()
         self.status.emit("Stopping…")
 
-    def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop everything and join the training thread; True when it ended in time."""
+    def shutdown(self) -> None:
+        """Stop the run and the download; nothing they still send arrives (the window is closing and waits
+        for the concurrency module's jobs)."""
         self.stop()
-        self._request = None  # whatever the old run still sends is dropped
-        if self._download_cancel is not None:
-            self._download_cancel.set()
-        return self.thread.shutdown(timeout_ms)
+        for job in (self.job, self._download):
+            if job is not None:
+                job.discard()
+        self.job = self._download = None
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
         self.busyChanged.emit(busy)
 
     # --- events of the run in progress -----------------------------------------------------------
-    def _on_event(self, request: RunRequest, event) -> None:
+    def _on_event(self, job: Job, event) -> None:
         from trainer.training import BatchProgress, EpochEnd, Finished
 
-        if request is not self._request:
+        if job is not self.job:
             return  # a run that was cancelled: its late events never arrive
         if isinstance(event, BatchProgress):
             self._on_batch(event)
@@ -289,8 +307,8 @@ class TrainingController(QObject):
                 f"{event.seconds:.1f} s, {event.images_per_s:,.0f} images/s"
                 + (f" · your held-out drawings {event.extra_accuracy:.1f}%" if event.extra_accuracy is not None else ""))
         else:  # Finished or Stopped: the run has ended
-            self._request = None
-            if isinstance(event, Finished) and not request.stop.is_set():
+            self.job = None
+            if isinstance(event, Finished) and not job.state.cancelled():  # a Stop during the calibration wins
                 self._save(event.checkpoint, stopped=False)
             elif event.checkpoint is not None and self.keep_partial and self._plan is None:
                 self._save(event.checkpoint, stopped=True)
@@ -305,25 +323,30 @@ class TrainingController(QObject):
                                       time_left(time.perf_counter() - self._queue_started, overall),
                                       event.images_per_s, self._done + 1, len(self._queue)))
 
-    def _on_failed(self, request: RunRequest, message: str, data_missing: bool) -> None:
-        if request is not self._request:
+    def _on_failed(self, job: Job, error: BaseException) -> None:
+        from trainer.errors import DataNotFoundError
+
+        if job is not self.job:
             return
-        self._request = None
-        self.logged.emit(f"failed: {message}")
+        self.job = None
+        config = self._queue[self._done].config
+        data_missing = isinstance(error, DataNotFoundError)
+        text = (str(error) if isinstance(error, MnistDesktopError) else
+                f"Training failed with an unexpected error: {type(error).__name__}: {error}")
+        self.logged.emit(f"failed: {text}")
         plan = self._plan
         if data_missing:
             if plan is not None:
                 self._resume = lambda folder: self._plan_study(replace(plan, data_dir=folder))
             else:
-                config = request.config
                 self._resume = lambda folder: self.start(replace(config, data_dir=folder))
         self._plan = None
         self._queue = []
         self._set_busy(False)
         self.status.emit("Training failed." if not data_missing else "MNIST is needed to train.")
-        self.runFailed.emit(message, data_missing)
+        self.runFailed.emit(text, data_missing)
         if data_missing:
-            self.dataMissing.emit(message)
+            self.dataMissing.emit(text)
 
     # --- what is kept ----------------------------------------------------------------------------
     def _save(self, checkpoint: dict, stopped: bool) -> None:
@@ -334,7 +357,7 @@ class TrainingController(QObject):
 
             plan = self._plan
             # save_pair also measures the study's own figure on the 60k training images: seconds of work.
-            run_in_background(lambda: save_pair(plan, checkpoint), self._on_pair_saved, self._on_save_failed, self)
+            run_job(lambda: save_pair(plan, checkpoint), self._on_pair_saved, self._on_save_failed, Threads.MANY_IMAGES)
             return
         store = self.store
 
@@ -342,7 +365,7 @@ class TrainingController(QObject):
             current = accuracy_in_use(store, checkpoint["iteration"])
             return store.save(checkpoint, activate=False), checkpoint, current, stopped
 
-        run_in_background(save, self._on_run_saved, self._on_save_failed, self)
+        run_job(save, self._on_run_saved, self._on_save_failed, Threads.MANY_IMAGES)
 
     def _on_run_saved(self, saved: tuple[Path, dict, float | None, bool]) -> None:
         path, checkpoint, current, stopped = saved
@@ -407,8 +430,8 @@ class TrainingController(QObject):
 
         plan = self._plan
         self.status.emit("Writing the study's results…")
-        run_in_background(lambda: write_results(plan, "Run the study (mnist-desktop)"), self._on_study_written,
-                          self._on_save_failed, self)
+        run_job(lambda: write_results(plan, "Run the study (mnist-desktop)"), self._on_study_written,
+                self._on_save_failed, Threads.MANY_IMAGES)
 
     def _on_study_written(self, results: dict) -> None:
         output = self._plan.output
@@ -424,7 +447,7 @@ class TrainingController(QObject):
     def refresh_runs(self) -> None:
         """List the saved runs off the GUI thread; ``runsListed`` brings them."""
         store = self.store
-        run_in_background(lambda: list_saved_runs(store), self._on_runs_listed, self._on_runs_unreadable, self)
+        run_job(lambda: list_saved_runs(store), self._on_runs_listed, self._on_runs_unreadable, Threads.MANY_IMAGES)
 
     def _on_runs_listed(self, runs: list) -> None:
         self.runsListed.emit(runs)
@@ -448,7 +471,7 @@ class TrainingController(QObject):
 
     def use_data_dir(self, folder: str) -> None:
         """Remember the folder that holds MNIST and resume what waited for it."""
-        self.settings.setValue(DATA_DIR_KEY, folder)
+        self.settings.setValue(Settings.DATA_DIR, folder)
         self.dataDirChanged.emit(folder)
         resume, self._resume = self._resume, None
         if resume is not None:
@@ -460,27 +483,26 @@ class TrainingController(QObject):
 
     def download(self) -> None:
         """Download MNIST off the GUI thread; on success, use it and resume."""
-        cancel = self._download_cancel = threading.Event()
         download = self.download_function
-        task = Task(lambda: download(task.report, cancel.is_set), self)
-        task.progress.connect(self.downloadProgress)
-        task.done.connect(self._on_downloaded)
-        task.failed.connect(self._on_download_failed)
+        job = self._download = Job(lambda state: download(lambda *done: state.report(done), state.cancelled))
+        job.yielded.connect(lambda done: self.downloadProgress.emit(*done))
+        job.returned.connect(self._on_downloaded)
+        job.errored.connect(lambda error: self._on_download_failed(job, describe_error(error)))
         self.logged.emit("downloading MNIST…")
-        task.start()
+        job.start()
 
     def cancel_download(self) -> None:
-        if self._download_cancel is not None:
-            self._download_cancel.set()
+        if self._download is not None:
+            self._download.quit()
 
     def _on_downloaded(self, folder: Path) -> None:
-        self._download_cancel = None
+        self._download = None
         self.logged.emit(f"downloaded MNIST into {folder}")
         self.use_data_dir(str(folder))
 
-    def _on_download_failed(self, message: str) -> None:
-        cancelled, self._download_cancel = self._download_cancel is not None and self._download_cancel.is_set(), None
-        if cancelled:
+    def _on_download_failed(self, job: Job, message: str) -> None:
+        self._download = None
+        if job.state.cancelled():
             self.logged.emit("download cancelled")
             self._resume = None
             self.downloadCancelled.emit()

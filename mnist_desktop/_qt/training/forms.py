@@ -89,6 +89,13 @@ class RunForm(QWidget):
         if index >= 0:
             self.device.setItemText(index, "CUDA" if available else "CUDA (none found)")
 
+    def show_config(self, config) -> None:
+        """Show a run's iteration, epochs and learning rate (a fine-tune's differ from the recipe's)."""
+        recipe = config.recipe()
+        self.iteration.set_number(config.iteration)
+        self.epochs.setValue(recipe.epochs)
+        self.lr.setValue(recipe.lr)
+
     def train_limit(self) -> int | None:
         images = self.train_images.value()
         return None if images == self.train_images.maximum() else images

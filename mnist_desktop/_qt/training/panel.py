@@ -5,14 +5,16 @@ should replace the one in use) is asked here, through dialogs that tests replace
 """
 from __future__ import annotations
 
+import importlib
+
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QMessageBox, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from ..concurrency import run_in_background
-from ..widgets.data_dialog import DownloadProgress, MissingDataDialog
+from ..concurrency import run_job
+from ..widgets.dialogs import DownloadProgress, MissingDataDialog, ask_to_use
 from ..widgets.iteration_picker import IterationPicker
 from .controller import TrainingController
 from .forms import PastRuns, RunForm, RunMonitor, StudyForm
@@ -20,17 +22,6 @@ from .forms import PastRuns, RunForm, RunMonitor, StudyForm
 if TYPE_CHECKING:
     from trainer.runs import RunStore
     from trainer.training import TrainConfig
-
-
-def ask_to_use(parent: QWidget, title: str, text: str, use_label: str) -> bool:
-    """A new run is saved: use it, or keep the model in use (the default)?"""
-    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
-    box.setInformativeText("The new run is saved as a past run either way; you can use it later.")
-    keep = box.addButton("Keep the current model", QMessageBox.ButtonRole.RejectRole)
-    use = box.addButton(use_label, QMessageBox.ButtonRole.AcceptRole)
-    box.setDefaultButton(keep)
-    box.exec()
-    return box.clickedButton() is use
 
 
 class TrainingPanel(QWidget):
@@ -48,6 +39,7 @@ class TrainingPanel(QWidget):
         self.settings = settings
         self.controller = TrainingController(settings, store, self)
         self.controller.confirm_use_worse = self.ask_use_worse
+        self.controller.run_settings = lambda: self.form.values()
         # Asked when the person chooses a folder for MNIST; tests replace it.
         self.ask_folder: Callable[[], str] = self._ask_folder
         self.prepared = False
@@ -94,6 +86,7 @@ class TrainingPanel(QWidget):
         c = self.controller
         c.busyChanged.connect(self._on_busy)
         c.runStarted.connect(self.monitor.new_run)
+        c.runStarted.connect(self._show_run)
         c.batch.connect(self.monitor.show_batch)
         c.progressed.connect(self.monitor.show_progress)
         c.epoch.connect(self.monitor.show_epoch)
@@ -128,16 +121,11 @@ class TrainingPanel(QWidget):
     def refresh_runs(self) -> None:
         self.controller.refresh_runs()
 
-    def shutdown(self, timeout_ms: int = 10_000) -> bool:
-        """Stop any run and join the training thread (the window is closing); True when it ended in time."""
-        return self.controller.shutdown(timeout_ms)
-
     # --- starting --------------------------------------------------------------------------------
     def prepare(self) -> None:
-        """Load the trainer in the background (the window calls this once the models are ready)."""
-        from trainer.training import warm_up
-
-        run_in_background(warm_up, self._on_prepared, self._on_failed_to_prepare, self)
+        """Load the trainer in the background (the window calls this once the models are ready). Its first
+        run imports torch._dynamo (core/threads.py)."""
+        run_job(lambda: importlib.import_module("trainer.training"), self._on_prepared, self._on_failed_to_prepare)
 
     def _on_prepared(self, _) -> None:
         self.prepared = True
@@ -162,6 +150,11 @@ class TrainingPanel(QWidget):
 
     def revert(self) -> None:
         self.controller.use_run(self.form.iteration.number(), None)
+
+    def _show_run(self, config: TrainConfig, label: str) -> None:
+        """A single run (a fine-tune too) shows its settings in the form: what runs is what is shown."""
+        if not label:
+            self.form.show_config(config)
 
     def _set_keep_partial(self, keep: bool) -> None:
         self.controller.keep_partial = keep

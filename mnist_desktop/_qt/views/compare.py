@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPainter
+from PySide6.QtGui import QColor, QIcon, QPainter
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
                                QListWidget, QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
@@ -16,10 +16,12 @@ from trainer.errors import DataNotFoundError
 from trainer.iterations import ITERATIONS, describe_layers
 from trainer.report import mean_and_spread
 
+from ...core.threads import Threads
 from ...core.verdict import Verdict
-from ..concurrency import run_in_background
+from ..concurrency import Latest, describe_error
 from ..widgets.attribution import MistakeExplanation, WhereTheyLook
 from ..widgets.charts import iteration_color, set_epoch_ticks
+from ..widgets.confusion import ConfusionTable
 from ..widgets.iteration_picker import IterationPicker
 from ..widgets.panels import ProbabilityBars, mnist_pixmap, not_a_digit_html, rejected
 
@@ -30,20 +32,6 @@ PREDICTED_ROLE = Qt.ItemDataRole.UserRole + 1  # a gallery item's predicted digi
 GALLERY_LIMIT = 200  # misclassified digits shown per iteration
 DISAGREE_STYLE = "QFrame#result { border: 2px solid #d35400; border-radius: 6px; }"
 AGREE_STYLE = "QFrame#result { border: 1px solid palette(mid); border-radius: 6px; }"
-
-
-def fill_confusion(table: QTableWidget, confusion: list[list[int]]) -> None:
-    """A 10x10 confusion matrix into ``table``: the diagonal blue, mistakes orange by how many."""
-    peak = max(max(row[c] for c in range(10) if c != r) for r, row in enumerate(confusion)) or 1
-    for r, row in enumerate(confusion):
-        for c, count in enumerate(row):
-            item = QTableWidgetItem(str(count))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-            if r == c:
-                item.setBackground(QBrush(QColor(46, 134, 193, 90)))
-            elif count:
-                item.setBackground(QBrush(QColor(211, 84, 0, int(40 + 200 * count / peak))))
-            table.setItem(r, c, item)
 
 
 class MiniResult(QFrame):
@@ -67,8 +55,8 @@ class MiniResult(QFrame):
         layout.addWidget(self.bars)
         self.setStyleSheet(AGREE_STYLE)
 
-    def show(self, probabilities: np.ndarray | None, disagrees: bool, note: str = "",
-             verdict: Verdict | None = None) -> None:
+    def show_result(self, probabilities: np.ndarray | None, disagrees: bool, note: str = "",
+                    verdict: Verdict | None = None) -> None:
         """``verdict``: this model's own, on its own statistics."""
         self.bars.set_probabilities(probabilities, is_answer=not rejected(verdict))
         self.confidence.setToolTip(verdict.reason if rejected(verdict) else "")
@@ -131,11 +119,7 @@ class CompareView(QWidget):
         self.mistakes_picker = IterationPicker()
         self.mistakes_status = QLabel("")
         self.mistakes_status.setWordWrap(True)
-        self.confusion = QTableWidget(10, 10)
-        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.confusion.setVerticalHeaderLabels([f"true {d}" for d in range(10)])
-        self.confusion.setHorizontalHeaderLabels([f"→{d}" for d in range(10)])
-        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.confusion = ConfusionTable()
         self.gallery = QListWidget()
         self.gallery.setViewMode(QListWidget.ViewMode.IconMode)
         self.gallery.setIconSize(QSize(56, 56))
@@ -144,7 +128,7 @@ class CompareView(QWidget):
         self.gallery.itemClicked.connect(self._gallery_clicked)
         self.mistake_maps = MistakeExplanation()
         self.gallery.currentItemChanged.connect(self._explain_mistake)
-        mistakes = QWidget()
+        mistakes = self.mistakes = QWidget()
         mistakes_layout = QVBoxLayout(mistakes)
         mistakes_layout.addWidget(self.mistakes_picker)
         mistakes_layout.addWidget(self.mistakes_status)
@@ -165,6 +149,12 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.tabs)
+        # The latest evaluation asked for (the iteration chosen now) is the one shown.
+        self._evaluation = Latest(self.mistakes_status.setText, parent=self)
+
+    def add_tab(self, page: QWidget, title: str) -> None:
+        """One more page beside the comparison's own (the window adds Your drawings' scores)."""
+        self.tabs.addTab(page, title)
 
     # --- results ---------------------------------------------------------------------------------
     def show_results(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray],
@@ -178,7 +168,7 @@ class CompareView(QWidget):
         for n, result in self.results.items():
             slot = self.predictor.slots.get(n) if self.predictor else None
             note = "unavailable" if slot and slot.error else ("no digit" if image is None else "")
-            result.show(probabilities.get(n), n in tops and tops[n] != majority, note, (verdicts or {}).get(n))
+            result.show_result(probabilities.get(n), n in tops and tops[n] != majority, note, (verdicts or {}).get(n))
         if not tops:
             self.agreement.setText("Draw a digit to see all seven at once." if image is None else "No model ready.")
         elif rejected(together):
@@ -291,7 +281,7 @@ class CompareView(QWidget):
     # --- confusion and mistakes ------------------------------------------------------------------
     def refresh_mistakes(self) -> None:
         """Evaluate the chosen iteration on the test set (in the background, once per weights file)."""
-        if self.predictor is None or self.tabs.currentIndex() != 2:
+        if self.predictor is None or self.tabs.currentWidget() is not self.mistakes:
             return
         n = self.mistakes_picker.number()
         slot = self.predictor.slots[n]
@@ -312,16 +302,16 @@ class CompareView(QWidget):
             return key, images, labels, evaluate(slot.model, images, labels)
 
         data_dir = self.data_dir
-        run_in_background(work, self._on_evaluated, self._on_evaluation_failed, self, self._on_evaluation_error)
+        self._evaluation.request(work, self._on_evaluated, self._on_evaluation_error, Threads.MANY_IMAGES)
 
     def _on_evaluated(self, result) -> None:
         key, self._test_images, self._test_labels, evaluation = result
         self._evaluations[key] = evaluation
-        if key[0] == self.mistakes_picker.number():
-            self._show_mistakes(evaluation)
-            self.evaluated.emit()
+        self._show_mistakes(evaluation)
+        self.evaluated.emit()
 
     def _on_evaluation_error(self, error: BaseException) -> None:
+        self._show_mistakes(None, describe_error(error))
         if isinstance(error, DataNotFoundError):
             self.dataMissing.emit(str(error))
 
@@ -330,20 +320,17 @@ class CompareView(QWidget):
         self.data_dir = folder or None
         self.refresh_mistakes()
 
-    def _on_evaluation_failed(self, message: str) -> None:
-        self._show_mistakes(None, message)
-
     def _show_mistakes(self, evaluation, message: str = "") -> None:
         self.gallery.clear()
         if evaluation is None:
             self.mistakes_status.setText(message)
-            self.confusion.clearContents()
+            self.confusion.show_confusion(None)
             return
         wrong = evaluation.misclassified
         self.mistakes_status.setText(
             f"{evaluation.accuracy:.2f}% of the 10k test images right; {len(wrong)} wrong"
             + (f" (the first {GALLERY_LIMIT} shown)" if len(wrong) > GALLERY_LIMIT else "") + ".")
-        fill_confusion(self.confusion, evaluation.confusion)
+        self.confusion.show_confusion(evaluation.confusion)
         for index in wrong[:GALLERY_LIMIT]:
             image = self._test_images[index].numpy()
             item = QListWidgetItem(QIcon(mnist_pixmap(image / 255.0, 56)),

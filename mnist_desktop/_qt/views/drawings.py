@@ -2,7 +2,8 @@
 view; delete, relabel, export, import, and fine-tune the iteration on them.
 
 The view only shows and forwards: core.drawings keeps the drawings and measures the iterations on them, the
-Train panel runs the fine-tune. Files are read and written off the GUI thread.
+training controller runs the fine-tune (the window hands the view its ``start_fine_tune``). Files are read and
+written off the GUI thread.
 """
 from __future__ import annotations
 
@@ -21,11 +22,12 @@ from trainer.errors import MnistDesktopError
 from trainer.iterations import ITERATIONS
 
 from ...core.drawings import DrawingStore, LabelledDrawing, evaluate_on
-from ..concurrency import run_in_background
-from ..training.panel import TrainingPanel, ask_to_use
+from ...core.threads import Threads
+from ..concurrency import Latest, run_job
+from ..widgets.confusion import ConfusionTable
+from ..widgets.dialogs import ask_to_use
 from ..widgets.panels import mnist_pixmap
 from ..widgets.undo_bar import UndoBar, a_digit
-from .compare import fill_confusion
 
 if TYPE_CHECKING:
     from trainer.evaluation import Evaluation
@@ -108,11 +110,7 @@ class DrawingsScores(QWidget):
         self.table.setFixedHeight(self.table.horizontalHeader().sizeHint().height()
                                   + len(ITERATIONS) * rows.defaultSectionSize() + 2 * self.table.frameWidth())
         self.confusion_title = QLabel("")
-        self.confusion = QTableWidget(10, 10)
-        self.confusion.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.confusion.setVerticalHeaderLabels([f"true {d}" for d in range(10)])
-        self.confusion.setHorizontalHeaderLabels([f"→{d}" for d in range(10)])
-        self.confusion.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.confusion = ConfusionTable()
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addWidget(self.table)
@@ -134,28 +132,27 @@ class DrawingsScores(QWidget):
                 self.table.setItem(row, col, QTableWidgetItem(value))
         result = evaluations.get(iteration)
         self.confusion_title.setText(f"Iteration {iteration} on your drawings (rows: your label, columns: its answer)")
-        if result is None:
-            self.confusion.clearContents()
-        else:
-            fill_confusion(self.confusion, result.confusion)
+        self.confusion.show_confusion(result.confusion if result else None)
 
 
 class DrawingsView(QWidget):
     refreshed = Signal()  # the rows show the store as it is now, measured with the weights in use
     said = Signal(str)  # what an action here did (relabel, delete, import, export, undo), in one sentence
-    trainingStarted = Signal()  # a fine-tune began in the Train panel
+    trainingStarted = Signal()  # a fine-tune began
 
-    def __init__(self, training: TrainingPanel, store: DrawingStore | None = None, parent: QWidget | None = None):
+    def __init__(self, store: DrawingStore | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.training = training
         self.store = store or DrawingStore()
+        # (iteration, drawings ZIP, weights to start from) -> started? The training controller's fine_tune.
+        self.start_fine_tune: Callable[[int, str, str], bool] = lambda iteration, drawings, weights: False
+        self.training_busy = False  # a training run is in progress
         self.predictor: Predictor | None = None
         self.iteration = next(iter(ITERATIONS))
         self.drawings: list[LabelledDrawing] = []
         self.evaluations: dict[int, Evaluation] = {}
         self.load_problems: list[str] = []  # drawings files that cannot be read
         self.task_problems: list[str] = []  # what the last import, export or fine-tune could not do
-        self._refreshes = 0  # refreshes asked for; only the latest one's result is shown
+        self._refreshes = Latest(self._on_load_failed, parent=self)  # the latest is shown
         self.undo_steps: list[Undo] = []  # the latest change last
         self.scores = DrawingsScores()  # shown in Compare
         # What only a person can answer; tests replace these.
@@ -165,8 +162,6 @@ class DrawingsView(QWidget):
             self, "Import drawings", "", f"{ZIP_FILTER};;All files (*)")[0]
         self.ask_label: Callable[[int], int | None] = self._ask_label
         self.ask_use_fine_tune: Callable[[dict], bool] = self._ask_use_fine_tune
-        training.controller.confirm_fine_tune = lambda checkpoint: self.ask_use_fine_tune(checkpoint)
-        training.ready.connect(self.refresh)
 
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -230,6 +225,9 @@ class DrawingsView(QWidget):
         self.predictor = predictor
         self.refresh()
 
+    def set_training_busy(self, busy: bool) -> None:
+        self.training_busy = busy
+
     def set_iteration(self, number: int) -> None:
         self.iteration = number
         self._show()
@@ -253,26 +251,20 @@ class DrawingsView(QWidget):
     # --- reading and showing ----------------------------------------------------------------------
     def refresh(self) -> None:
         """Read the store and measure the iterations on it, off the GUI thread."""
-        store = self.store
-        # Torch ops beside the trainer's first import of torch._dynamo crash: measure once it has loaded.
-        predictor = self.predictor if self.training.prepared else None
-        self._refreshes += 1
-        refresh = self._refreshes
+        store, predictor = self.store, self.predictor
 
         def work():
             drawings, problems = store.load()
-            return refresh, drawings, problems, evaluate_on(predictor, drawings) if predictor else {}
+            return drawings, problems, evaluate_on(predictor, drawings) if predictor else {}
 
-        run_in_background(work, self._on_loaded, self._on_load_failed, self)
+        self._refreshes.request(work, self._on_loaded, threads=Threads.MANY_IMAGES if predictor else None)
 
     def _on_load_failed(self, message: str) -> None:
         self._say_problem(message)
         self.refreshed.emit()
 
     def _on_loaded(self, result) -> None:
-        refresh, drawings, problems, evaluations = result
-        if refresh != self._refreshes:
-            return  # a later refresh is on its way: results arriving out of order never show
+        drawings, problems, evaluations = result
         self.drawings, self.load_problems, self.evaluations = drawings, problems, evaluations
         self._show_problems()
         self._show()
@@ -403,7 +395,7 @@ class DrawingsView(QWidget):
                        undo: Callable[[object], Undo | None] | None = None) -> None:
         """``work`` off the GUI thread; then ``done`` (a sentence, or one made from the result) and a refresh.
         ``undo`` makes from the result how to take the change back (None: it changed nothing)."""
-        run_in_background(lambda: (done, undo, work()), self._on_file_task_done, self._say_problem, self)
+        run_job(lambda: (done, undo, work()), self._on_file_task_done, self._say_problem)
 
     def _on_file_task_done(self, outcome: tuple) -> None:
         done, undo, result = outcome
@@ -453,14 +445,12 @@ class DrawingsView(QWidget):
 
     # --- fine-tune --------------------------------------------------------------------------------
     def fine_tune(self) -> bool:
-        """Fine-tune the iteration in view on MNIST plus these drawings, from the weights it uses now, with
-        the Train form's other settings; the run shows in the Train panel. False (and a sentence) if not."""
-        from trainer.extra_data import fine_tune_defaults
+        """Fine-tune the iteration in view on MNIST plus these drawings, from the weights it uses now; the run
+        shows in the Train panel. False (and a sentence) if it cannot start."""
         from trainer.paths import user_data_dir
-        from trainer.training import TrainConfig
 
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
-        if self.training.running:
+        if self.training_busy:
             self._say_problem("A training run is in progress; fine-tune once it has ended.")
             return False
         if slot is None or not slot.available:
@@ -470,17 +460,11 @@ class DrawingsView(QWidget):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.store.export_zip(path)
-            form = self.training.form  # shows the fine-tune's epochs and rate: what runs is what is shown
-            defaults = fine_tune_defaults(ITERATIONS[self.iteration].recipe)
-            form.epochs.setValue(defaults["epochs"])
-            form.lr.setValue(defaults["lr"])
-            config = TrainConfig(**(form.values() | {"iteration": self.iteration, "extra_data": str(path),
-                                                     "init_from": str(slot.path)}))
         except (MnistDesktopError, OSError) as e:
             self._say_problem(str(e))
             return False
         self._say_problem("")
-        if not self.training.start(config):
+        if not self.start_fine_tune(self.iteration, str(path), str(slot.path)):
             return False
         self.trainingStarted.emit()
         return True

@@ -10,7 +10,9 @@ from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
-from ..widgets.attribution import AttributionMap, LatestOnly, ScaleLegend, WorksWhileVisible, rgb_pixmap
+from ...core.threads import Threads
+from ..concurrency import Latest, WorksWhileVisible
+from ..widgets.attribution import AttributionMap, ScaleLegend, rgb_pixmap
 from ..widgets.panels import ProbabilityBars, mnist_pixmap
 
 if TYPE_CHECKING:
@@ -190,7 +192,7 @@ class InsideView(WorksWhileVisible, QScrollArea):
         layout.addStretch(1)
         self.setWidget(content)
         self.setWidgetResizable(True)
-        self._runner = LatestOnly(self._on_failed, self)
+        self._runner = Latest(self._on_failed, parent=self)
 
     # --- requests ------------------------------------------------------------------------------------
     def show_drawing(self, image: np.ndarray | None, iteration: int, model) -> None:
@@ -219,7 +221,7 @@ class InsideView(WorksWhileVisible, QScrollArea):
 
             return explain(model, iteration, image, digit)
 
-        self._runner.request(work, self._show)
+        self._runner.request(work, self._show, threads=Threads.ONE_IMAGE)
 
     # --- drawing -------------------------------------------------------------------------------------
     def _clear(self, message: str) -> None:

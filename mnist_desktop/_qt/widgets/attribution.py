@@ -2,16 +2,17 @@
 two maps. They only draw; the maps come from mnist_desktop.core (computed on the thread pool, latest wins)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from trainer.iterations import ITERATIONS
 
-from ..concurrency import run_in_background
+from ...core.threads import Threads
+from ..concurrency import Latest, WorksWhileVisible
 
 if TYPE_CHECKING:
     from ...core.attribution import Attribution
@@ -27,61 +28,6 @@ def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
     image = QImage(rgb.data, rgb.shape[1], rgb.shape[0], rgb.shape[1] * 3, QImage.Format.Format_RGB888)
     return QPixmap.fromImage(image.copy()).scaled(side, side, Qt.AspectRatioMode.KeepAspectRatio,
                                                   Qt.TransformationMode.FastTransformation)
-
-
-class LatestOnly(QObject):
-    """Runs one background computation at a time; a request made meanwhile waits, and only the newest waits."""
-
-    def __init__(self, on_failed: Callable[[str], None], parent: QObject | None = None):
-        super().__init__(parent)
-        self._on_failed = on_failed
-        self._busy = False
-        self._pending: tuple[Callable[[], Any], Callable[[Any], None]] | None = None
-
-    def request(self, work: Callable[[], Any], on_done: Callable[[Any], None]) -> None:
-        self._pending = (work, on_done)
-        if not self._busy:
-            self._start_pending()
-
-    def _start_pending(self) -> None:
-        work, self._on_done = self._pending
-        self._pending = None
-        self._busy = True
-        run_in_background(work, self._done, self._failed, self)
-
-    def _done(self, result: Any) -> None:
-        self._busy = False
-        if self._pending:  # the result is already stale
-            self._start_pending()
-        else:
-            self._on_done(result)
-
-    def _failed(self, message: str) -> None:
-        self._busy = False
-        self._on_failed(message)
-        if self._pending:
-            self._start_pending()
-
-
-class WorksWhileVisible:
-    """Mixin for a QWidget that keeps only the latest request and handles it (``_compute(*request)``) once it
-    is visible: a hidden view does no work."""
-
-    _request: tuple | None = None
-
-    def request(self, *request) -> None:
-        self._request = request
-        if self.isVisible():
-            self._take_request()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        self._take_request()
-
-    def _take_request(self) -> None:
-        if self._request is not None:
-            request, self._request = self._request, None
-            self._compute(*request)
 
 
 class ScaleLegend(QWidget):
@@ -183,7 +129,7 @@ class WhereTheyLook(WorksWhileVisible, QWidget):
         layout.addWidget(self.status)
         layout.addLayout(grid)
         layout.addStretch(1)
-        self._runner = LatestOnly(self.status.setText, self)
+        self._runner = Latest(self.status.setText, parent=self)
 
     def show_drawing(self, image: np.ndarray | None, predictor: Predictor | None) -> None:
         self.request(image, predictor)
@@ -201,7 +147,7 @@ class WhereTheyLook(WorksWhileVisible, QWidget):
 
             return {n: explain_top(model, image) for n, model in models.items()}
 
-        self._runner.request(work, lambda maps: self._show(image, maps))
+        self._runner.request(work, lambda maps: self._show(image, maps), threads=Threads.ONE_IMAGE)
 
     def _show(self, image: np.ndarray, maps: dict[int, Attribution]) -> None:
         for n, view in self.maps.items():
@@ -230,7 +176,7 @@ class MistakeExplanation(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(self.status)
         layout.addLayout(row)
-        self._runner = LatestOnly(self.status.setText, self)
+        self._runner = Latest(self.status.setText, parent=self)
 
     def show_mistake(self, model, image: np.ndarray, truth: int, predicted: int) -> None:
         """``image`` float32 [28, 28] in [0, 1]."""
@@ -242,7 +188,7 @@ class MistakeExplanation(QWidget):
 
         self.status.setText(f"A {truth} the model read as {predicted}: red pixels raised the digit's score, blue "
                             "ones lowered it (integrated gradients).")
-        self._runner.request(work, lambda maps: self._show(image, maps))
+        self._runner.request(work, lambda maps: self._show(image, maps), threads=Threads.ONE_IMAGE)
 
     def _show(self, image: np.ndarray, maps: list[Attribution]) -> None:
         true_map, predicted_map = maps

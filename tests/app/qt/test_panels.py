@@ -12,30 +12,30 @@ def seven() -> list[tuple[float, float]]:
 
 def test_a_drawn_seven_is_a_seven_small_or_large(window, qtbot):
     draw(qtbot, window.canvas, seven())
-    assert window.recognition.verdict.digit == 7 and window.panel.digit.text() == "7"
-    assert "confident" in window.panel.verdict.text() and window.panel.bars.is_answer
+    assert window.recognition.verdict.digit == 7 and window.recognise.panel.digit.text() == "7"
+    assert "confident" in window.recognise.panel.verdict.text() and window.recognise.panel.bars.is_answer
     large = window.image.copy()
     window.canvas.clear()
     # The same 7 in a corner, a quarter of the size, with the same (now wide) brush.
     draw(qtbot, window.canvas, [(0.05 + x / 4, 0.05 + y / 4) for x, y in seven()])
-    assert window.panel.digit.text() == "7"
+    assert window.recognise.panel.digit.text() == "7"
     assert np.abs(window.image - large).mean() < 0.02  # the preview: the same image reached the models
 
 
 def test_a_dot_is_a_speck(window, qtbot):
     draw(qtbot, window.canvas, [(0.5, 0.5), (0.505, 0.5)])
     assert window.recognition.verdict.reason == SPECK
-    assert window.panel.digit.text() == "?"
-    assert "Not a digit?" in window.panel.verdict.text() and "speck or a dot" in window.panel.verdict.text()
-    assert "Best guess" in window.panel.verdict.text()
-    assert not window.panel.bars.is_answer  # the best guess's bar is not drawn as an answer
+    assert window.recognise.panel.digit.text() == "?"
+    assert "Not a digit?" in window.recognise.panel.verdict.text() and "speck or a dot" in window.recognise.panel.verdict.text()
+    assert "Best guess" in window.recognise.panel.verdict.text()
+    assert not window.recognise.panel.bars.is_answer  # the best guess's bar is not drawn as an answer
 
 
 def test_a_filled_blob_is_a_blob(window, qtbot):
     zigzag = [(0.3 + 0.4 * (k % 2), 0.3 + 0.4 * k / 29) for k in range(30)]  # scribbling an area full
     draw(qtbot, window.canvas, zigzag)
     assert window.recognition.verdict.reason in (TOO_MUCH_INK, NO_STROKES)
-    assert "filled blob" in window.panel.verdict.text()
+    assert "filled blob" in window.recognise.panel.verdict.text()
 
 
 def test_each_compare_card_shows_its_own_verdict(window, qtbot):

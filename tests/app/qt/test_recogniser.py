@@ -1,15 +1,16 @@
-"""The recognition thread on its own: latest drawing wins, answers in order, a failure is reported, shutdown."""
+"""Recognition on its own: latest drawing wins, answers in order, a failure is reported and recognition goes on."""
 import threading
 
 from mnist_desktop._qt import recogniser
+from mnist_desktop._qt.recogniser import Recogniser
 from mnist_desktop.core.drawing import Drawing
-from mnist_desktop._qt.recogniser import Recogniser, Request
 
 
 def test_the_latest_drawing_wins_and_a_failure_is_an_answer_too(qtbot, monkeypatch):
-    gate = threading.Event()
+    gate, started = threading.Event(), threading.Event()
 
     def recognise_slowly(predictor, item, headline):
+        started.set()
         gate.wait(10)  # the first drawing is in hand while three more are asked for
         if headline == 0:
             raise ValueError("broken")
@@ -18,17 +19,20 @@ def test_the_latest_drawing_wins_and_a_failure_is_an_answer_too(qtbot, monkeypat
     monkeypatch.setattr(recogniser, "recognise_one", recognise_slowly)
     worker = Recogniser()
     answered, failed = [], []
-    worker.recognised.connect(lambda request, result: answered.append((request.number, result)))
-    worker.failed.connect(lambda request, message: failed.append((request.number, message)))
-    worker.ask(Request(1, Drawing(), 11, None))
-    qtbot.waitUntil(lambda: worker._waiting is None, timeout=5000)  # taken by the thread
-    for number in (2, 3, 4):
-        worker.ask(Request(number, Drawing(), 10 + number, None))
+    worker.recognised.connect(answered.append)
+    worker.failed.connect(failed.append)
+    worker.ask(Drawing(), 11, None)
+    qtbot.waitUntil(started.is_set, timeout=5000)
+    for headline in (12, 13, 14):
+        worker.ask(Drawing(), headline, None)
+    assert not worker.settled
     gate.set()
-    qtbot.waitUntil(lambda: len(answered) == 2, timeout=5000)
-    assert answered == [(1, 11), (4, 14)]  # 2 and 3 were replaced before they started
+    qtbot.waitUntil(lambda: worker.settled, timeout=5000)
+    assert answered == [11, 14]  # 12 and 13 were replaced before they started; the one in hand still answered
 
-    worker.ask(Request(5, Drawing(), 0, None))
-    qtbot.waitUntil(lambda: bool(failed), timeout=5000)
-    assert failed == [(5, "Recognition failed with an unexpected error: ValueError: broken")]
-    assert worker.shutdown(5)
+    worker.ask(Drawing(), 0, None)
+    qtbot.waitUntil(lambda: worker.settled, timeout=5000)
+    assert failed == ["Recognition failed with an unexpected error: ValueError: broken"]
+    worker.ask(Drawing(), 15, None)
+    qtbot.waitUntil(lambda: worker.settled, timeout=5000)
+    assert answered[-1] == 15  # a failure does not end recognition

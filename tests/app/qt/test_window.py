@@ -3,10 +3,11 @@ import threading
 import numpy as np
 from PIL import Image
 from PySide6.QtCharts import QLineSeries
-from PySide6.QtCore import QPoint, QPointF, QSettings, Qt, QThread
+from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from mnist_desktop._qt.concurrency import wait_for_jobs
 from mnist_desktop._qt.window import MainWindow
 from trainer.report import read_metrics
 from trainer.runs import RunStore
@@ -24,11 +25,11 @@ def test_a_vertical_stroke_is_a_one_and_a_loop_is_a_zero(window, qtbot):
     assert window.iteration == 5
     draw(qtbot, window.canvas, vertical_stroke())
     assert top_digit(window) == 1
-    assert window.panel.digit.text() == "1"
+    assert window.recognise.panel.digit.text() == "1"
     window.canvas.clear()
     draw(qtbot, window.canvas, loop_stroke())
     assert top_digit(window) == 0
-    assert window.panel.digit.text() == "0"
+    assert window.recognise.panel.digit.text() == "0"
 
 
 def test_undo_redo_and_clear_change_the_prediction(window, qtbot):
@@ -44,7 +45,7 @@ def test_undo_redo_and_clear_change_the_prediction(window, qtbot):
     window.clear_action.trigger()
     settle(qtbot, window)
     assert window.image is None and window.probabilities == {}
-    assert window.panel.digit.text() == "–" and "No digit" in window.panel.verdict.text()
+    assert window.recognise.panel.digit.text() == "–" and "No digit" in window.recognise.panel.verdict.text()
     window.undo_action.trigger()
     settle(qtbot, window)
     assert np.allclose(window.probabilities[5], with_hat)
@@ -54,7 +55,7 @@ def test_a_blank_canvas_shows_no_prediction(window, qtbot):
     window.predict()
     settle(qtbot, window)
     assert window.image is None and window.probabilities == {}
-    assert window.panel.bars.probabilities is None and window.panel.digit.text() == "–"
+    assert window.recognise.panel.bars.probabilities is None and window.recognise.panel.digit.text() == "–"
 
 
 def test_switching_iteration_re_predicts(window, qtbot):
@@ -62,9 +63,9 @@ def test_switching_iteration_re_predicts(window, qtbot):
     with qtbot.waitSignal(window.predicted, timeout=1000):
         window.iteration_actions.actions()[0].trigger()  # Ctrl+1
     assert window.iteration == 1
-    assert np.array_equal(window.panel.bars.probabilities, window.probabilities[1])
-    assert "Iteration 1" in window.card.text() and "26,714 parameters" in window.card.text()
-    assert "training" in window.card.text()  # the study's figure is labelled as a training-set figure
+    assert np.array_equal(window.recognise.panel.bars.probabilities, window.probabilities[1])
+    assert "Iteration 1" in window.recognise.card.text() and "26,714 parameters" in window.recognise.card.text()
+    assert "training" in window.recognise.card.text()  # the study's figure is labelled as a training-set figure
 
 
 def test_comparison_view_fills_seven_results(window, qtbot):
@@ -144,7 +145,7 @@ def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
     draw(qtbot, w.canvas, vertical_stroke())
     assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7]
     w.set_iteration(3)
-    assert "Unavailable" in w.card.text() and w.panel.digit.text() == "×"
+    assert "Unavailable" in w.recognise.card.text() and w.recognise.panel.digit.text() == "×"
     w.tabs.setCurrentWidget(w.compare)
     assert w.compare.results[3].confidence.text() == "unavailable"
 
@@ -196,7 +197,7 @@ def test_the_eraser_removes_ink(window, qtbot):
 
 def test_the_compare_cards_are_updated_only_while_in_view(window, qtbot):
     draw(qtbot, window.canvas, vertical_stroke())
-    assert window.panel.digit.text() == "1"
+    assert window.recognise.panel.digit.text() == "1"
     assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # hidden: untouched
     window.tabs.setCurrentWidget(window.compare)
     assert [r.digit.text() for r in window.compare.results.values()] == ["1"] * 7
@@ -236,9 +237,14 @@ def test_the_wheel_changes_the_brush_only_once_it_has_the_focus(window, qtbot):
     assert window.brush.value() == width + 1
 
 
+def long_run(mnist_dir) -> TrainConfig:
+    """A full-set run of 100 epochs: it lasts far longer than anything a test does while it trains."""
+    return TrainConfig(5, epochs=100, data_dir=str(mnist_dir), device="cpu")
+
+
 def test_drawing_works_while_a_run_trains(window, qtbot, mnist_dir):
     with qtbot.waitSignal(window.training.controller.batch, timeout=30_000):
-        window.training.start(TrainConfig(5, epochs=1, data_dir=str(mnist_dir), device="cpu"))
+        window.training.start(long_run(mnist_dir))
     draw(qtbot, window.canvas, vertical_stroke())
     assert window.training.running  # the stroke was drawn during the run
     assert len(window.canvas.drawing.strokes[0].points) == len(vertical_stroke()) and top_digit(window) == 1
@@ -246,19 +252,18 @@ def test_drawing_works_while_a_run_trains(window, qtbot, mnist_dir):
         window.training.stop()
 
 
-def test_closing_during_a_run_stops_it_and_joins_the_thread(window, qtbot, mnist_dir):
+def test_closing_during_a_run_stops_it_and_waits_for_it(window, qtbot, mnist_dir):
     with qtbot.waitSignal(window.training.controller.batch, timeout=30_000):
-        window.training.start(TrainConfig(5, epochs=1, data_dir=str(mnist_dir), device="cpu"))
+        window.training.start(long_run(mnist_dir))
     window.confirm_stop_training = lambda: True  # the person answers Yes
     assert window.close()
-    threads = window.findChildren(QThread)
-    assert threads and all(t.isFinished() for t in threads) and not window.abandoned_threads
+    assert not window.abandoned_threads and wait_for_jobs(0)  # the run's job has ended
     assert RunStore().list_runs() == []
 
 
-def test_closing_gives_up_on_a_thread_that_does_not_stop(window, qtbot, monkeypatch):
+def test_closing_gives_up_on_a_job_that_does_not_stop(window, qtbot, monkeypatch):
     """A run stuck where it cannot see Stop (a long evaluation): closing waits a bounded time, says so, and
-    leaves the thread to the process's exit."""
+    leaves the job to the process's exit."""
     started, release = threading.Event(), threading.Event()
 
     def stuck(config, should_stop):
@@ -270,11 +275,8 @@ def test_closing_gives_up_on_a_thread_that_does_not_stop(window, qtbot, monkeypa
     monkeypatch.setattr("mnist_desktop._qt.window.CLOSE_WAIT_MS", 100)
     window.training.start(TrainConfig(5, epochs=1, train_limit=64))
     qtbot.waitUntil(started.is_set, timeout=10_000)
-    threads = window.findChildren(QThread)
-    assert threads
     window.confirm_stop_training = lambda: True
     assert window.close()
-    assert window.abandoned_threads
-    assert not all(t.isFinished() for t in threads)
+    assert window.abandoned_threads and not wait_for_jobs(0)
     release.set()  # let it end, so the test process exits normally
-    qtbot.waitUntil(lambda: all(t.isFinished() for t in threads), timeout=10_000)
+    assert wait_for_jobs(10_000)

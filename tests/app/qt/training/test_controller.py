@@ -1,6 +1,6 @@
 """The widget-free training controller: Stop at any moment, the save policy, bad settings, the study queue.
 
-Real training runs on a small subset of the real MNIST, a real worker thread and a real RunStore in a
+Real training runs on a small subset of the real MNIST, a real background job and a real RunStore in a
 temporary folder. A Stop is pressed from a slot on the controller's own signals, so it lands at an exact
 point of the run whatever the machine's load.
 """
@@ -13,6 +13,7 @@ from trainer.runs import RunStore
 from trainer.study import StudyPlan
 from trainer.training import TrainConfig
 
+from mnist_desktop._qt.concurrency import wait_for_jobs
 from mnist_desktop._qt.training.controller import TrainingController, describe_run
 
 RUN_TIMEOUT_MS = 600_000  # generous: a 2-core machine shared by many; the tests wait on signals, never on time
@@ -28,7 +29,8 @@ def controller(qtbot, tmp_path, store):
     c = TrainingController(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), store)
     c.confirm_use_worse = lambda iteration, new, current: True  # a tiny run is worse than the shipped model
     yield c
-    assert c.shutdown()
+    c.shutdown()
+    assert wait_for_jobs(10_000)
 
 
 def tiny(mnist_dir, epochs: int = 1, images: int = 512) -> TrainConfig:
@@ -52,15 +54,13 @@ def nothing_saved(store: RunStore) -> bool:
 def test_stop_right_after_train_saves_nothing(controller, store, qtbot, mnist_dir):
     with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
         assert controller.start(tiny(mnist_dir))
-        controller.stop()  # before the worker thread has even picked the run up
+        controller.stop()  # before a thread has even picked the run up
     assert nothing_saved(store) and not controller.busy
 
 
 @pytest.mark.parametrize("moment", ["before the first batch", "mid-epoch", "during the last evaluation"])
 def test_stop_at_any_moment_saves_nothing(controller, store, qtbot, mnist_dir, moment):
-    if moment == "before the first batch":
-        stop_when(controller.thread.worker.started, controller)
-    elif moment == "mid-epoch":
+    if moment == "mid-epoch":
         stop_when(controller.batch, controller)
     else:  # the last progress event comes right before the last epoch is evaluated
         stop_when(controller.batch, controller, lambda e: e.epoch == e.epochs and e.batch == e.batches)
@@ -68,6 +68,8 @@ def test_stop_at_any_moment_saves_nothing(controller, store, qtbot, mnist_dir, m
     controller.batch.connect(batches.append)
     with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
         controller.start(tiny(mnist_dir, images=256 if moment == "during the last evaluation" else 1280))
+        if moment == "before the first batch":
+            stop_when(controller.job.started, controller)  # the job's signals come through the event loop
     assert nothing_saved(store)
     if moment == "before the first batch":
         assert batches == []

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from trainer import read_checkpoint
 
+from mnist_desktop._qt.concurrency import wait_for_jobs
 from mnist_desktop._qt.widgets.charts import RunChart
 
 RUN_TIMEOUT_MS = 600_000  # generous: a 2-core machine shared by many; the tests wait on signals, never on time
@@ -155,7 +156,7 @@ def test_closing_the_window_during_a_run_asks_then_joins(window, qtbot, mnist_di
     window.confirm_stop_training = lambda: asked.append(True) or True  # the person answers Yes
     assert window.close()
     assert asked == [True]
-    assert panel.controller.thread.thread.isFinished()
+    assert not window.abandoned_threads and wait_for_jobs(0)  # the run's job has ended
     assert panel.controller.store.list_runs() == []
 
 

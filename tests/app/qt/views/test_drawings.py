@@ -41,7 +41,7 @@ def test_a_real_key_labels_the_drawing_and_the_view_shows_it_right_or_wrong(wind
     assert sorted(d.label for d in kept) == [1, 7] and all(len(d.strokes) == 1 for d in kept)
 
     # A click on a probability bar labels too; the same drawing again is relabelled, not kept twice.
-    bars = window.panel.bars
+    bars = window.recognise.panel.bars
     with qtbot.waitSignal(view.refreshed, timeout=10_000):
         qtbot.mouseClick(bars, Qt.MouseButton.LeftButton, pos=QPoint(round(bars.width() * 0.05), bars.height() // 2))
     assert texts(view.rows[0]) == ["✓"] and view.rows[7].count() == 0 and len(DrawingStore().load()[0]) == 2

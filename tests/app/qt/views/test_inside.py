@@ -12,7 +12,7 @@ from tests.app.conftest import draw, vertical_stroke
 def test_the_inside_view_shows_the_maps_of_a_drawn_stroke_only_while_visible(window, qtbot):
     inside = window.inside
     draw(qtbot, window.canvas, vertical_stroke())
-    assert window.panel.digit.text() == "1"
+    assert window.recognise.panel.digit.text() == "1"
     assert inside.explanation is None  # hidden: no work done
 
     window.tabs.setCurrentWidget(inside)

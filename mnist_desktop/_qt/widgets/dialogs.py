@@ -1,7 +1,6 @@
-"""Asking for MNIST when it is missing: plain words first, the technical message behind Details.
-
-Nothing is downloaded unless the person presses Download; the download shows its progress and can be
-cancelled.
+"""The questions only a person can answer: use a new model or keep the one in use; where MNIST is, when it
+is missing (plain words first, the technical message behind Details; nothing is downloaded unless the person
+presses Download, and the download shows its progress and can be cancelled).
 """
 from __future__ import annotations
 
@@ -10,6 +9,17 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
 DOWNLOAD_LABEL = "Download (11 MB)"
+
+
+def ask_to_use(parent: QWidget, title: str, text: str, use_label: str) -> bool:
+    """A new run is saved: use it, or keep the model in use (the default)?"""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    box.setInformativeText("The new run is saved as a past run either way; you can use it later.")
+    keep = box.addButton("Keep the current model", QMessageBox.ButtonRole.RejectRole)
+    use = box.addButton(use_label, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(keep)
+    box.exec()
+    return box.clickedButton() is use
 
 
 class MissingDataDialog(QMessageBox):

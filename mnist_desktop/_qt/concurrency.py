@@ -69,9 +69,10 @@ class Job(QObject):
     _finish_on_gui = Signal()
 
     def __init__(self, func: Callable[[JobState], Any], threads: Threads | None = None,
-                 stops_itself: bool = False):
+                 stops_itself: bool = False, owner: QObject | None = None):
         """``threads``: the kind of torch job, or None for no torch; ``stops_itself``: a generator that reads
-        its state and ends on its own (so quit does not close it)."""
+        its state and ends on its own (so quit does not close it); ``owner``: once it is deleted (its window
+        closed), nothing more arrives."""
         super().__init__()  # no parent: the module keeps it while it runs, whatever its receivers do
         self.state = JobState(self._yield_on_gui.emit)
         self._func = func
@@ -83,6 +84,8 @@ class Job(QObject):
         self._error_on_gui.connect(self._deliver_error)
         self._start_on_gui.connect(self.started)
         self._finish_on_gui.connect(self.finished)
+        if owner is not None:
+            owner.destroyed.connect(self.discard)
 
     def start(self) -> Job:
         _keeper().hold(self)
@@ -201,10 +204,11 @@ def wait_for_jobs(timeout_ms: int) -> bool:
 
 
 def run_job(func: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Callable[[str], None],
-            threads: Threads | None = None, on_error: Callable[[BaseException], None] | None = None) -> Job:
+            owner: QObject | None, threads: Threads | None = None,
+            on_error: Callable[[BaseException], None] | None = None) -> Job:
     """Start ``func()`` and get its value, or one sentence saying why it failed (``on_error`` also gets the
-    exception, for a receiver that tells errors apart)."""
-    job = Job(lambda _: func(), threads)
+    exception, for a receiver that tells errors apart); nothing arrives once ``owner`` is deleted."""
+    job = Job(lambda _: func(), threads, owner=owner)
     job.returned.connect(on_done)
     job.errored.connect(lambda error: on_failed(describe_error(error)))
     if on_error is not None:
@@ -257,7 +261,7 @@ class Latest(QObject):
     def _start_waiting(self) -> None:
         func, on_done, on_error, threads = self._waiting
         self._waiting = None
-        job = self._running = Job(lambda _: func(), threads)
+        job = self._running = Job(lambda _: func(), threads, owner=self)
         job.returned.connect(on_done)
         job.errored.connect(on_error)
         job.finished.connect(self._on_finished)

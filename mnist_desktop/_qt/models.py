@@ -35,7 +35,7 @@ class Models(QObject):
         self._reload_lock = threading.Lock()  # reloads run one at a time, in order
 
     def load(self) -> None:
-        run_job(load_predictor, self._on_loaded, self.failed.emit, Threads.MANY_IMAGES)
+        run_job(load_predictor, self._on_loaded, self.failed.emit, self, Threads.MANY_IMAGES)
 
     def _on_loaded(self, predictor: Predictor) -> None:
         self.predictor = predictor
@@ -43,7 +43,8 @@ class Models(QObject):
 
     def time_all(self) -> None:
         """The latency of one image through each model, as recognition runs it (one thread)."""
-        run_job(self.predictor.measure_latency, lambda _: self.timed.emit(), self.failed.emit, Threads.ONE_IMAGE)
+        run_job(self.predictor.measure_latency, lambda _: self.timed.emit(), self.failed.emit, self,
+                Threads.ONE_IMAGE)
 
     def reload(self, iteration: int) -> None:
         """Re-read the weights ``iteration`` uses and time it; ``reloaded`` follows."""
@@ -57,4 +58,4 @@ class Models(QObject):
                 predictor.measure_latency([iteration])
             return iteration
 
-        run_job(reload, self.reloaded.emit, self.failed.emit, Threads.ONE_IMAGE)
+        run_job(reload, self.reloaded.emit, self.failed.emit, self, Threads.ONE_IMAGE)

@@ -233,7 +233,7 @@ class TrainingController(QObject):
             return [QueuedRun(pair_config(plan, i, s), f"iteration {i}, seed {s}", plan.pair_images(i))
                     for i, s in pending_pairs(plan)]
 
-        run_job(plan_queue, self._on_study_planned, self._on_study_refused, Threads.MANY_IMAGES)
+        run_job(plan_queue, self._on_study_planned, self._on_study_refused, self, Threads.MANY_IMAGES)
 
     def _on_study_planned(self, runs: list[QueuedRun]) -> None:
         plan = self._plan
@@ -261,7 +261,8 @@ class TrainingController(QObject):
             self._end_queue()
             return
         run = self._queue[self._done]
-        job = self.job = Job(lambda state: training_run(run.config, state), Threads.TRAINING, stops_itself=True)
+        job = self.job = Job(lambda state: training_run(run.config, state), Threads.TRAINING, stops_itself=True,
+                                  owner=self)
         job.yielded.connect(lambda event: self._on_event(job, event))
         job.errored.connect(lambda error: self._on_failed(job, error))
         self.status.emit("Loading MNIST…")
@@ -357,7 +358,8 @@ class TrainingController(QObject):
 
             plan = self._plan
             # save_pair also measures the study's own figure on the 60k training images: seconds of work.
-            run_job(lambda: save_pair(plan, checkpoint), self._on_pair_saved, self._on_save_failed, Threads.MANY_IMAGES)
+            run_job(lambda: save_pair(plan, checkpoint), self._on_pair_saved, self._on_save_failed, self,
+                    Threads.MANY_IMAGES)
             return
         store = self.store
 
@@ -365,7 +367,7 @@ class TrainingController(QObject):
             current = accuracy_in_use(store, checkpoint["iteration"])
             return store.save(checkpoint, activate=False), checkpoint, current, stopped
 
-        run_job(save, self._on_run_saved, self._on_save_failed, Threads.MANY_IMAGES)
+        run_job(save, self._on_run_saved, self._on_save_failed, self, Threads.MANY_IMAGES)
 
     def _on_run_saved(self, saved: tuple[Path, dict, float | None, bool]) -> None:
         path, checkpoint, current, stopped = saved
@@ -431,7 +433,7 @@ class TrainingController(QObject):
         plan = self._plan
         self.status.emit("Writing the study's results…")
         run_job(lambda: write_results(plan, "Run the study (mnist-desktop)"), self._on_study_written,
-                self._on_save_failed, Threads.MANY_IMAGES)
+                self._on_save_failed, self, Threads.MANY_IMAGES)
 
     def _on_study_written(self, results: dict) -> None:
         output = self._plan.output
@@ -447,7 +449,8 @@ class TrainingController(QObject):
     def refresh_runs(self) -> None:
         """List the saved runs off the GUI thread; ``runsListed`` brings them."""
         store = self.store
-        run_job(lambda: list_saved_runs(store), self._on_runs_listed, self._on_runs_unreadable, Threads.MANY_IMAGES)
+        run_job(lambda: list_saved_runs(store), self._on_runs_listed, self._on_runs_unreadable, self,
+                Threads.MANY_IMAGES)
 
     def _on_runs_listed(self, runs: list) -> None:
         self.runsListed.emit(runs)
@@ -484,7 +487,8 @@ class TrainingController(QObject):
     def download(self) -> None:
         """Download MNIST off the GUI thread; on success, use it and resume."""
         download = self.download_function
-        job = self._download = Job(lambda state: download(lambda *done: state.report(done), state.cancelled))
+        job = self._download = Job(lambda state: download(lambda *done: state.report(done), state.cancelled),
+                                       owner=self)
         job.yielded.connect(lambda done: self.downloadProgress.emit(*done))
         job.returned.connect(self._on_downloaded)
         job.errored.connect(lambda error: self._on_download_failed(job, describe_error(error)))

@@ -125,7 +125,8 @@ class TrainingPanel(QWidget):
     def prepare(self) -> None:
         """Load the trainer in the background (the window calls this once the models are ready). Its first
         run imports torch._dynamo (core/threads.py)."""
-        run_job(lambda: importlib.import_module("trainer.training"), self._on_prepared, self._on_failed_to_prepare)
+        run_job(lambda: importlib.import_module("trainer.training"), self._on_prepared, self._on_failed_to_prepare,
+                self)
 
     def _on_prepared(self, _) -> None:
         self.prepared = True

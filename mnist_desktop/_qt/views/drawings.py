@@ -395,7 +395,7 @@ class DrawingsView(QWidget):
                        undo: Callable[[object], Undo | None] | None = None) -> None:
         """``work`` off the GUI thread; then ``done`` (a sentence, or one made from the result) and a refresh.
         ``undo`` makes from the result how to take the change back (None: it changed nothing)."""
-        run_job(lambda: (done, undo, work()), self._on_file_task_done, self._say_problem)
+        run_job(lambda: (done, undo, work()), self._on_file_task_done, self._say_problem, self)
 
     def _on_file_task_done(self, outcome: tuple) -> None:
         done, undo, result = outcome

@@ -6,7 +6,7 @@ import gc
 import threading
 
 import pytest
-from PySide6.QtCore import QThread
+from PySide6.QtCore import QObject, QThread
 
 from mnist_desktop._qt.concurrency import Job, Latest, run_job, running_jobs, wait_for_jobs
 from mnist_desktop.core.threads import Threads, default_threads
@@ -28,7 +28,7 @@ def gui_thread(qapp):
 def test_a_function_returns_on_the_gui_thread_off_it(qtbot):
     ran_on, got = [], []
     job = run_job(lambda: ran_on.append(QThread.currentThread()) or 42,
-                  lambda value: got.append((value, QThread.currentThread())), got.append)
+                  lambda value: got.append((value, QThread.currentThread())), got.append, None)
     with qtbot.waitSignal(job.finished, timeout=WAIT_MS):
         pass
     assert ran_on[0] is not _GUI[0] and got == [(42, _GUI[0])]
@@ -97,7 +97,7 @@ def test_errors_arrive_as_exceptions_and_as_one_sentence(qtbot):
         raise MnistDesktopError("Choose another folder.")
 
     errors, sentences = [], []
-    jobs = [run_job(f, lambda _: None, sentences.append, on_error=errors.append) for f in (broken, refused)]
+    jobs = [run_job(f, lambda _: None, sentences.append, None, on_error=errors.append) for f in (broken, refused)]
     qtbot.waitUntil(lambda: len(sentences) == 2, timeout=WAIT_MS)
     assert sorted(sentences) == ["Choose another folder.", "Unexpected error: ValueError: a bug"]
     assert {type(e) for e in errors} == {ValueError, MnistDesktopError}
@@ -150,9 +150,20 @@ def test_cancel_drops_what_runs_and_what_waits(qtbot):
     assert shown == []
 
 
+def test_nothing_arrives_once_the_owner_is_deleted(qtbot):
+    gate, got = threading.Event(), []
+    owner = QObject()
+    job = run_job(lambda: gate.wait(WAIT_MS / 1000) and 1, got.append, got.append, owner)
+    with qtbot.waitSignal(owner.destroyed, timeout=WAIT_MS):
+        owner.deleteLater()
+    with qtbot.waitSignal(job.finished, timeout=WAIT_MS):
+        gate.set()
+    assert got == []
+
+
 def test_closing_while_a_job_runs_waits_a_bounded_time_and_says_so(qtbot):
     release = threading.Event()
-    job = run_job(lambda: release.wait(WAIT_MS / 1000), lambda _: None, lambda _: None)
+    job = run_job(lambda: release.wait(WAIT_MS / 1000), lambda _: None, lambda _: None, None)
     del job  # nobody holds it but the module
     gc.collect()
     assert running_jobs() == 1
@@ -186,7 +197,7 @@ def threads_inside(qtbot, kind: Threads, work=lambda: None) -> int:
     import torch
 
     seen = []
-    job = run_job(lambda: work() or seen.append(torch.get_num_threads()), lambda _: None, seen.append, kind)
+    job = run_job(lambda: work() or seen.append(torch.get_num_threads()), lambda _: None, seen.append, None, kind)
     with qtbot.waitSignal(job.finished, timeout=120_000):
         pass
     return seen[0]

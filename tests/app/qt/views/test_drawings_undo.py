@@ -2,10 +2,9 @@
 button, or Ctrl+Z in the view) takes each back, latest first, with real keys and clicks."""
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from mnist_desktop._qt.training.panel import TrainingPanel
 from mnist_desktop._qt.views.drawings import DrawingsView
 from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.drawings import DrawingStore
@@ -25,15 +24,14 @@ def view(qtbot, tmp_path):
     store = DrawingStore(tmp_path / "user")
     keep(store, 0.45, 1)
     keep(store, 0.55, 7)
-    v = DrawingsView(TrainingPanel(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)), store)
+    v = DrawingsView(store)
     qtbot.addWidget(v)
     v.show()
     v.activateWindow()
     qtbot.waitUntil(v.isActiveWindow)
     with qtbot.waitSignal(v.refreshed, timeout=10_000):
         v.refresh()
-    yield v
-    v.training.shutdown()
+    return v
 
 
 def act(qtbot, view, widget, key, modifier=Qt.KeyboardModifier.NoModifier) -> None:

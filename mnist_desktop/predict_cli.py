@@ -6,11 +6,12 @@ Imports no Qt (tests/app/test_predict_cli.py checks), so it starts in the time t
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
+from trainer.checks import path_text
 from trainer.errors import MnistDesktopError
+from trainer.files import json_text
 from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
 
 BATCH = 256  # files read and recognised together: one forward pass per model for them all
@@ -26,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--iteration", type=int, choices=sorted(ITERATIONS), default=DEFAULT_ITERATION,
                         help="the iteration whose answer is the headline (default %(default)s); all seven "
                              "decide together whether it is a digit")
-    parser.add_argument("--explain", metavar="DIR",
+    parser.add_argument("--explain", metavar="DIR", type=path_text,
                         help="also write each file's maps into DIR as <file stem>-iteration<N>-<what>.png, for "
                              "every iteration: why-<d> (red pixels raised the top digit's score, blue lowered "
                              "it), why-<d>-not-<r> (against the runner-up), conv<k> (each conv layer's maps)")
@@ -62,6 +63,23 @@ def as_text(record: dict, guess: int | None) -> str:
                                for n, it in record["iterations"].items()])
 
 
+def unique_stems(files: list[str]) -> dict[str, str]:
+    """Each file's name for its maps: its stem, or with -2, -3... when an earlier file took it (a/x.png and
+    b/x.png would overwrite each other's maps); the same file named twice keeps one name."""
+    stems: dict[str, str] = {}
+    taken: set[str] = set()
+    for path in files:
+        if path in stems:
+            continue
+        stem = candidate = Path(path).stem
+        number = 2
+        while candidate in taken:
+            candidate, number = f"{stem}-{number}", number + 1
+        taken.add(candidate)
+        stems[path] = candidate
+    return stems
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from .core.predictor import Predictor  # torch loads here, after the arguments are known good
@@ -77,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print(f"warning: unavailable: {problems}", file=sys.stderr)
     status = 0
+    stems = unique_stems(args.files)
     for start in range(0, len(args.files), BATCH):
         readable, inputs = [], []
         for path in args.files[start:start + BATCH]:
@@ -85,16 +104,19 @@ def main(argv: list[str] | None = None) -> int:
                 readable.append(path)
             except MnistDesktopError as e:
                 status = EXIT_UNREADABLE
-                print(json.dumps({"file": path, "error": str(e)}) if args.json else f"{path}: error: {e}",
+                print(json_text({"file": path, "error": str(e)}) if args.json else f"{path}: error: {e}",
                       flush=True)
         for path, recognition in zip(readable, recognise(predictor, inputs, args.iteration)):
             record = as_record(path, recognition)
-            print(json.dumps(record) if args.json else as_text(record, recognition.verdict.guess), flush=True)
+            print(json_text(record) if args.json else as_text(record, recognition.verdict.guess), flush=True)
             if args.explain and recognition.image is not None:
                 from .core.inside import save_explanations
 
+                if stems[path] != Path(path).stem:
+                    print(f"{path}: its maps are named {stems[path]}-iteration<N>-... ({Path(path).stem} was taken "
+                          "by an earlier file)", file=sys.stderr)
                 try:
-                    save_explanations(predictor, recognition.image, args.explain, Path(path).stem)
+                    save_explanations(predictor, recognition.image, args.explain, stems[path])
                 except MnistDesktopError as e:
                     print(f"error: {e}", file=sys.stderr)
                     return EXIT_UNREADABLE

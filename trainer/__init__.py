@@ -6,7 +6,7 @@ paints its window before paying for ``import torch`` (about 1 s).
 from importlib import import_module
 
 _HOMES = {
-    "checkpoint": ["CheckpointInfo", "load_model", "read_checkpoint", "save_checkpoint"],
+    "checkpoint": ["Checkpoint", "CheckpointInfo", "load_model", "read_checkpoint", "save_checkpoint"],
     "data": ["load_mnist"],
     "errors": ["CheckpointError", "ConfigError", "DataNotFoundError", "MnistDesktopError", "TrainingDivergedError"],
     "evaluation": ["Evaluation", "evaluate"],

@@ -6,7 +6,6 @@ own figures (inference latency, drawing, start-up, a run through the Train panel
 """
 from __future__ import annotations
 
-import json
 import os
 import platform
 import sys
@@ -18,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from .data import load_mnist
+from .files import write_json
 from .iterations import MNIST_MEAN, MNIST_STD, build_model, get_iteration
 from .training import EpochEnd, TrainConfig, train
 
@@ -123,6 +123,6 @@ def run_benchmarks(data_dir: str | None, json_path: Path, seconds: float = 20.0,
                                  "ratio": many / one}
         print(f"study pairs, 1 process x {jobs} threads: {one:>7,.0f} images/s; {jobs} processes x 1 thread: "
               f"{many:,.0f} images/s; ratio {many / one:.2f}x")
-    json_path.write_text(json.dumps(results, indent=1) + "\n")
+    write_json(json_path, results)
     print(f"wrote {json_path}")
     return results

@@ -23,7 +23,8 @@ from torch import nn
 from .augment import normalize
 from .checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
 from .data import load_mnist
-from .errors import CheckpointError
+from .errors import CheckpointError, StatisticsError
+from .files import check_save_path
 
 KEY = "calibration"  # the checkpoint's key for the statistics
 VERSION = 2  # 1 had one covariance shared by the ten classes
@@ -189,11 +190,24 @@ def read_scorer(statistics: dict | None, source: str) -> Scorer:
     return scorer
 
 
+def statistics_of(model: nn.Sequential, images: torch.Tensor, labels: torch.Tensor, source: str) -> dict:
+    """``calibrate``, or StatisticsError (one sentence naming ``source``) when the maths has nothing to work
+    on: a class with fewer digits than features, or a network that answers every image alike."""
+    try:
+        statistics = calibrate(model, images, labels)
+    except (torch.linalg.LinAlgError, np.linalg.LinAlgError) as e:
+        raise StatisticsError(
+            f"The \"not a digit\" statistics of {source} cannot be computed from {len(images):,} training images: "
+            "the covariance of their features is singular (too few images per digit, or a network that sees "
+            "every image alike)") from e
+    return statistics
+
+
 def calibrate_file(path: str | os.PathLike, data_dir: str | os.PathLike | None = None) -> Path:
     """Add (or renew) the statistics in an existing checkpoint file without retraining: its weights and
     metadata are written back unchanged, beside the new key, atomically."""
     checkpoint = read_checkpoint(path)
-    model = model_from_checkpoint(checkpoint, checkpoint["iteration"], str(path))
+    check_save_path(path)  # before the work, not after
     images, labels = load_mnist("train", data_dir)
-    checkpoint[KEY] = calibrate(model, images, labels)
-    return save_checkpoint(checkpoint, path)
+    statistics = statistics_of(model_from_checkpoint(checkpoint, source=str(path)), images, labels, str(path))
+    return save_checkpoint(checkpoint.with_extra(**{KEY: statistics}).as_dict(), path)

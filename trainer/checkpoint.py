@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import pickle
 import stat
-import tempfile
-from dataclasses import dataclass, field, fields
+import zipfile
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +18,17 @@ import torch
 from torch import nn
 
 from .checks import Check, instance, number, whole
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError
+from .files import make_folder, write_atomic
 from .iterations import ITERATIONS, Recipe, build_model, count_parameters, get_iteration
 from .paths import shipped_weights_path
 
 FORMAT = "mnist-desktop-checkpoint"
 FORMAT_VERSION = 1
 ZIP_MAGIC = b"PK\x03\x04"  # torch.save writes a zip archive
+# What a file read with load_torch_file may unpack to: the largest iteration's weights are about 110 kB, its
+# statistics 45 kB, the pixel model (digit_shapes.pt) 660 kB; a history of 1,000 epochs stays far below.
+MAX_TORCH_FILE_BYTES = 4_000_000
 RECIPE_KEYS = frozenset(f.name for f in fields(Recipe))
 
 
@@ -91,55 +95,20 @@ _FRAME_KEYS = frozenset({"format", "format_version", "state_dict"})
 
 def build_checkpoint(model: nn.Module, info: CheckpointInfo) -> dict:
     """The dict to save: format, metadata and a CPU copy of the weights (layout-free, detached)."""
-    return {"format": FORMAT, "format_version": FORMAT_VERSION, **info.as_dict(),
-            "state_dict": {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}}
+    weights = {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}
+    return Checkpoint(info, weights).as_dict()
 
 
 def save_checkpoint(checkpoint: dict, path: str | os.PathLike) -> Path:
-    """Write to a temporary file beside ``path`` and move it into place, so a crash never leaves half a file."""
+    """Write atomically (trainer.files), creating the folder: a crash never leaves half a file; a failure is
+    WriteError."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            torch.save(checkpoint, f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a checkpoint is an ordinary file
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def check_save_path(path: str | os.PathLike) -> Path:
-    """``path`` if save_checkpoint may write there: a new name or an existing regular file, in an existing
-    folder this process can write to. Anything else (a pipe, device, symbolic link, folder) is refused with
-    ConfigError before any work is done, so a finished run is never lost to a bad path."""
-    path = Path(path)
-    try:
-        mode = os.lstat(path).st_mode
-    except FileNotFoundError:
-        mode = None
-    except OSError as e:
-        raise ConfigError(f"The output path {path} cannot be checked ({e.strerror}); choose another one.") from e
-    if mode is not None and not stat.S_ISREG(mode):
-        kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
-                else "a pipe, socket or device")
-        raise ConfigError(f"The output path {path} is {kind}, not a file; give the name of a new or existing "
-                          ".pt file.")
-    if not path.parent.is_dir():
-        raise ConfigError(f"The output path {path} is in a folder that does not exist; create {path.parent} "
-                          "first or choose another path.")
-    if not os.access(path.parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
-        raise ConfigError(f"The output path {path} cannot be written to; choose a path in a folder you can "
-                          "write to.")
-    return path
+    make_folder(path.parent)
+    return write_atomic(path, lambda f: torch.save(checkpoint, f))
 
 
 def _check_frame(checkpoint: Any, source: str) -> None:
-    """The parts around the metadata: the format marker, its version, the weights."""
+    """The parts around the metadata: the format marker, its version, the weights as a dict of tensors."""
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise CheckpointError(f"{source} is a PyTorch file but not an mnist-desktop checkpoint. "
                               "Choose a .pt file written by mnist-desktop.")
@@ -154,33 +123,104 @@ def _check_frame(checkpoint: Any, source: str) -> None:
     if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
         raise CheckpointError(f"{source} holds no weights (its state_dict is missing or not a dict of tensors). "
                               "Retrain the iteration or restore the file.")
+
+
+def _check_weights(weights: dict[str, torch.Tensor], iteration: int, source: str) -> None:
+    """The weights are exactly what ``iteration``'s network has (names, shapes, dtypes), finite, and give
+    finite outputs: weights of 3e38 are finite but overflow to NaN on the first image."""
+    with torch.device("meta"):  # shapes and dtypes only: no memory, no initialisation, the RNG untouched
+        model = build_model(iteration)
+    expected = model.state_dict()
+    if weights.keys() != expected.keys() or any(weights[k].shape != v.shape for k, v in expected.items()):
+        raise CheckpointError(
+            f"{source} belongs to another architecture: its weights do not fit iteration {iteration} "
+            f"({count_parameters(model):,} parameters). Retrain the iteration or restore the file.")
     for name, tensor in weights.items():
+        if tensor.dtype != expected[name].dtype:
+            raise CheckpointError(f"{source} is damaged: its weight {name} is stored as {tensor.dtype}, not "
+                                  f"{expected[name].dtype}. Retrain the iteration or restore the file.")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise CheckpointError(f"{source} holds NaN or infinite weights (in {name}), so its predictions would "
                                   "be meaningless. Retrain the iteration or restore the file.")
+    model.load_state_dict(weights, assign=True)
+    with torch.no_grad():
+        outputs = model.eval()(_PROBES)
+    if not torch.isfinite(outputs).all():
+        raise CheckpointError(f"{source} holds weights so large that its outputs overflow to NaN or infinity, so "
+                              "its predictions would be meaningless. Retrain the iteration or restore the file.")
 
 
-def load_torch_file(path: str | os.PathLike, remedy: str | None = None) -> Any:
+# Inputs every usable network must answer with finite numbers: blank, full of ink, and noise (normalised range).
+_PROBES = torch.stack([torch.full((1, 28, 28), -0.5), torch.full((1, 28, 28), 2.9),
+                       torch.rand((1, 28, 28), generator=torch.Generator().manual_seed(0)) * 3.4 - 0.5])
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A checked checkpoint: its metadata and weights that fit its iteration's network."""
+
+    info: CheckpointInfo
+    state_dict: dict[str, torch.Tensor] = field(repr=False)
+
+    @classmethod
+    def of(cls, checkpoint: Any, source: str = "The checkpoint") -> Checkpoint:
+        """The checkpoint of a dict (from torch.load or build_checkpoint), or CheckpointError saying why not."""
+        _check_frame(checkpoint, source)
+        info = CheckpointInfo.of(checkpoint, source)
+        _check_weights(checkpoint["state_dict"], info.iteration, source)
+        return cls(info, checkpoint["state_dict"])
+
+    def as_dict(self) -> dict:
+        """What save_checkpoint writes."""
+        return {"format": FORMAT, "format_version": FORMAT_VERSION, **self.info.as_dict(), "state_dict": self.state_dict}
+
+    def with_extra(self, **keys: Any) -> Checkpoint:
+        """The same weights and metadata with ``keys`` added to (or replaced in) ``info.extra``."""
+        return replace(self, info=replace(self.info, extra=self.info.extra | keys))
+
+
+def load_torch_file(path: str | os.PathLike, remedy: str | None = None, max_bytes: int = MAX_TORCH_FILE_BYTES) -> Any:
     """What ``torch.save`` wrote to ``path``, read with ``weights_only=True``, or CheckpointError saying why it
     cannot be read; ``remedy`` says what to do instead of the checkpoint's advice, for a file the user does not
     choose.
 
-    Only a regular file is opened: a pipe or device named like a checkpoint would block or never end.
+    Nothing is unpacked before the archive was checked: only a regular file is opened (a pipe or device named
+    like a checkpoint would block or never end), and its records may not unpack to more than ``max_bytes``
+    (a few megabytes of zeros compress into a kilobyte: such a file would fill the memory).
     """
     path = Path(path)
     choose = remedy or "Choose a .pt file written by mnist-desktop."
+    restore = remedy or "Retrain the iteration or restore the file."
     try:
-        mode = path.stat().st_mode
-        if not stat.S_ISREG(mode):
-            kind = "a folder" if stat.S_ISDIR(mode) else "not a regular file (a pipe, socket or device)"
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a pipe, socket or device)"
             raise CheckpointError(f"{path} is {kind}, so it was not opened. {choose}")
+        if info.st_size > max_bytes:
+            raise CheckpointError(f"{path} is {info.st_size:,} bytes, more than any mnist-desktop file of this kind "
+                                  f"({max_bytes:,} at most), so it was not loaded. {choose}")
         with open(path, "rb") as f:
             magic = f.read(4)
+            if magic == ZIP_MAGIC:
+                records = zipfile.ZipFile(f).infolist()
     except OSError as e:
         raise CheckpointError(f"Cannot open the weights file {path}: {e.strerror}."
                               + (f" {remedy}" if remedy else "")) from e
+    except zipfile.BadZipFile as e:
+        raise CheckpointError(f"{path} is truncated or damaged and cannot be read (its archive is incomplete). "
+                              f"{restore}") from e
     if magic != ZIP_MAGIC:
         raise CheckpointError(f"{path} is not a checkpoint: it is not a PyTorch file at all. {choose}")
+    if any(r.filename.endswith("/constants.pkl") or "/code/" in r.filename for r in records):
+        raise CheckpointError(f"{path} is a TorchScript model (saved with torch.jit.save), not an mnist-desktop "
+                              f"checkpoint, so it was not loaded. {choose}")
+    unpacked = sum(r.file_size for r in records)
+    if unpacked > max_bytes:
+        raise CheckpointError(f"{path} would unpack to {unpacked:,} bytes, more than any mnist-desktop file of this "
+                              f"kind ({max_bytes:,} at most), so it was not loaded. {choose}")
+    if any(r.compress_type != zipfile.ZIP_STORED for r in records):
+        raise CheckpointError(f"{path} holds compressed records, which torch.save never writes, so it was not "
+                              f"loaded. {choose}")
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:  # weights_only refuses anything but tensors and plain containers
@@ -189,30 +229,21 @@ def load_torch_file(path: str | os.PathLike, remedy: str | None = None) -> Any:
                               + (f" {remedy}" if remedy else "")) from e
     except Exception as e:  # torch raises RuntimeError, EOFError... for damaged archives
         raise CheckpointError(f"{path} is truncated or damaged and cannot be read ({type(e).__name__}). "
-                              f"{remedy or 'Retrain the iteration or restore the file.'}") from e
+                              f"{restore}") from e
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict:
-    """The checkpoint dict, checked, or CheckpointError saying why the file is not a usable checkpoint."""
-    checkpoint = load_torch_file(path)
-    _check_frame(checkpoint, str(path))
-    CheckpointInfo.of(checkpoint, str(path))
-    return checkpoint
+def read_checkpoint(path: str | os.PathLike) -> Checkpoint:
+    """The checkpoint in ``path``, checked, or CheckpointError saying why the file is not a usable checkpoint."""
+    return Checkpoint.of(load_torch_file(path), str(path))
 
 
-def model_from_checkpoint(checkpoint: dict, iteration: int, source: str = "checkpoint") -> nn.Module:
-    """Build ``iteration``'s network and load the checkpoint's weights into it (eval mode)."""
-    model = build_model(iteration)
-    if checkpoint.get("iteration") != iteration:
-        raise CheckpointError(f"{source} holds iteration {checkpoint.get('iteration')!r}, not iteration "
-                              f"{iteration}.")
-    try:
-        model.load_state_dict(checkpoint["state_dict"])
-    except (RuntimeError, KeyError) as e:
-        raise CheckpointError(
-            f"{source} belongs to another architecture: its weights do not fit iteration {iteration} "
-            f"({count_parameters(model):,} parameters). Retrain the iteration or restore the file."
-        ) from e
+def model_from_checkpoint(checkpoint: Checkpoint, iteration: int | None = None,
+                          source: str = "The checkpoint") -> nn.Module:
+    """The checkpoint's network with its weights, in eval mode; CheckpointError if it is not ``iteration``'s."""
+    if iteration is not None and checkpoint.info.iteration != iteration:
+        raise CheckpointError(f"{source} holds iteration {checkpoint.info.iteration}, not iteration {iteration}.")
+    model = build_model(checkpoint.info.iteration)
+    model.load_state_dict(checkpoint.state_dict)  # Checkpoint.of checked that they fit
     return model.eval()
 
 

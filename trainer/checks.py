@@ -28,3 +28,13 @@ def optional(check: Check) -> Check:
 
 def instance(kind: type | tuple[type, ...]) -> Check:
     return lambda v: isinstance(v, kind)
+
+
+def path_text(text: str) -> str:
+    """A path argument: an empty one ('') names nothing, so it is refused rather than taken as absent."""
+    if not text.strip():
+        raise ValueError(text)
+    return text
+
+
+path_text.__name__ = "path (an empty one names nothing)"

@@ -2,21 +2,22 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import math
 import sys
 from pathlib import Path
-from typing import NoReturn
+from typing import Callable, NoReturn
 
-from .checkpoint import check_save_path, load_model, save_checkpoint
+from .checks import path_text
+from .checkpoint import CheckpointInfo, load_model, save_checkpoint
 from .data import default_download_dir, download_mnist, has_all_files, load_mnist
-from .errors import ConfigError, MnistDesktopError
+from .errors import ConfigError, MnistDesktopError, WriteError
 from .evaluation import evaluate
 from .extra_data import FINE_TUNE_EPOCHS, FINE_TUNE_LR_FACTOR, fine_tune_defaults, fine_tune_summary
+from .files import check_save_path, json_text
 from .iterations import DEFAULT_DEVICE, DEVICES, ITERATIONS
 from .paths import STUDY_RESULTS_FILE, shipped_weights_path, user_data_dir
-from .runs import RunStore
+from .runs import RunStore, accuracy_in_use, keep_run
 from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
 
 
@@ -26,10 +27,11 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
+    store = RunStore()
     fine_tune = {}
     if args.extra_data:  # a fine-tune of the weights the app uses now, unless --epochs/--lr say otherwise
         fine_tune = fine_tune_defaults(ITERATIONS[args.iteration].recipe) | {
-            "init_from": str(RunStore().active_path(args.iteration) or shipped_weights_path(args.iteration))}
+            "init_from": str(store.active_path(args.iteration) or shipped_weights_path(args.iteration))}
     # "is None", not "or": --epochs 0 must reach TrainConfig's check, not become the recipe's default.
     config = TrainConfig(iteration=args.iteration,
                          epochs=fine_tune.get("epochs") if args.epochs is None else args.epochs,
@@ -37,44 +39,84 @@ def cmd_train(args: argparse.Namespace) -> int:
                          augment=False if args.no_augment else None, seed=args.seed, device=args.device,
                          data_dir=args.data_dir, train_limit=args.train_limit, extra_data=args.extra_data,
                          init_from=fine_tune.get("init_from"))
-    output = check_save_path(args.output) if args.output else None
+    output = None if args.output is None else check_save_path(args.output)
     recipe = config.recipe()
     print(f"iteration {args.iteration}: {recipe.epochs} epochs, lr {recipe.lr:g}, batch {recipe.batch_size}, "
           f"augment {'on' if recipe.augment else 'off'}, seed {args.seed}")
+    line_open = False  # a progress line without its newline yet
     try:
         for event in train(config):
             if isinstance(event, BatchProgress):
                 print(f"\repoch {event.epoch}/{event.epochs} {progress_bar(event.batch, event.batches)} "
                       f"loss {event.loss:.4f} {event.images_per_s:,.0f} img/s", end="", flush=True)
+                line_open = True
             elif isinstance(event, EpochEnd):
                 print(f"\repoch {event.epoch}/{event.epochs} train loss {event.train_loss:.4f} "
                       f"acc {event.train_accuracy:.2f}% | test loss {event.test_loss:.4f} "
                       f"acc {event.test_accuracy:.2f}% | lr {event.lr:g} | {event.seconds:.1f} s "
                       f"{event.images_per_s:,.0f} img/s"
                       + (f" | your held-out drawings {event.extra_accuracy:.1f}%" if args.extra_data else ""))
+                line_open = False
             elif isinstance(event, Finished):
-                if output is None:  # the app picks it up as this iteration's retrained weights
-                    output = RunStore().save(event.checkpoint)
-                else:
-                    try:
-                        save_checkpoint(event.checkpoint, output)
-                    except OSError as e:  # the path changed during the run: keep the run anyway
-                        kept = RunStore().save(event.checkpoint, activate=False)
-                        print(f"\nerror: The run could not be saved as {output} ({e.strerror or e}), so it was "
-                              f"saved as {kept} instead (not put in use).", file=sys.stderr)
-                        return 2
-                print(f"saved {output} (test accuracy {event.checkpoint['test_accuracy']:.2f}%, "
-                      f"{event.checkpoint['seconds']:.1f} s)")
-                if args.extra_data:
-                    print(f"fine-tuned from {config.init_from}: {fine_tune_summary(event.checkpoint)}")
-                    for problem in event.checkpoint["fine_tune"]["problems"]:
-                        print(f"warning: {problem}")
+                return keep_finished_run(event, store, output, args.use, config.init_from)
             elif isinstance(event, Stopped):
                 print("\nstopped; nothing saved")
     except KeyboardInterrupt:
         print("\ninterrupted; nothing saved")
         return 130
+    except MnistDesktopError:
+        if line_open:
+            print()
+        raise
     return 0
+
+
+def keep_finished_run(event: Finished, store: RunStore, output: Path | None, use: bool,
+                      fine_tuned_from: str | None) -> int:
+    """Save the run where it was asked (``output``, else the run store); if that fails, keep it elsewhere and
+    say where (WriteError). A run in the store is put in use only if it is no worse than the weights in use,
+    or the person says so (--use, or yes on a terminal), as the window asks."""
+    checkpoint, info = event.checkpoint, CheckpointInfo.of(event.checkpoint)
+    if event.problem:
+        print(f"warning: {event.problem}", file=sys.stderr)
+    current = accuracy_in_use(store, info.iteration)
+    try:
+        path = save_checkpoint(checkpoint, output) if output else store.save(checkpoint, activate=False)
+    except WriteError as e:
+        raise keep_run(checkpoint, e, store) from e
+    print(f"saved {path} (test accuracy {info.test_accuracy:.2f}%, {info.seconds:.1f} s)")
+    if fine_tuned_from:
+        print(f"fine-tuned from {fine_tuned_from}: {fine_tune_summary(checkpoint)}")
+        for problem in info.extra["fine_tune"]["problems"]:
+            print(f"warning: {problem}")
+    if output is None:
+        if use or should_use(info, current):
+            store.activate(info.iteration, path)
+            print(f"iteration {info.iteration} now uses it")
+        else:
+            better = "" if current is None else f"the model in use ({current:.2f}%) "
+            print(f"kept as a past run; {better or 'the model in use '}stays in use (mnist-train train --use, or "
+                  "the window's Train tab, puts such a run in use)")
+    return 0
+
+
+def should_use(info: CheckpointInfo, current: float | None) -> bool:
+    """Put a new run in use? Yes if it is no worse than the weights in use; a worse run or a fine-tune (which
+    MNIST's figure alone cannot judge) only if the person answers yes on a terminal."""
+    fine_tuned = "fine_tune" in info.extra
+    if not fine_tuned and (current is None or info.test_accuracy >= current):
+        return True
+    if not sys.stdin.isatty():
+        return False
+    if fine_tuned:
+        question = f"Put the fine-tuned iteration {info.iteration} in use? [y/N] "
+    else:
+        question = (f"This run has {info.test_accuracy:.2f}% test accuracy; iteration {info.iteration} now uses "
+                    f"{current:.2f}%. Put the worse run in use? [y/N] ")
+    try:
+        return input(question).strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -82,7 +124,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     images, labels = load_mnist("test", args.data_dir)
     result = evaluate(model, images, labels)
     if args.json:
-        print(json.dumps(vars(result) | {"predictions": None}))
+        print(json_text(vars(result) | {"predictions": None}))
         return 0
     print(f"iteration {args.iteration} ({args.checkpoint or shipped_weights_path(args.iteration)})")
     print(f"test accuracy {result.accuracy:.2f}%  mean loss {result.loss:.4f}  "
@@ -128,14 +170,16 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def parse_iterations(text: str) -> tuple[int, ...]:
-    """'1-7', '3,5,6' or '1-3,6' -> (1, 2, 3, 6); argparse turns the ValueError into one sentence."""
-    numbers: list[int] = []
-    for part in text.split(","):
+    """'1-7', '3,5,6' or '1-3,6' -> (1, 2, 3, 6); argparse turns the ValueError into one sentence. Each end
+    of a range is checked before the range is made, so '1-99999999999' costs nothing."""
+    numbers: set[int] = set()
+    for part in text.split(",", len(ITERATIONS) * 2):
         low, _, high = part.strip().partition("-")
-        numbers += range(int(low), int(high or low) + 1)
-    if not numbers or any(n not in ITERATIONS for n in numbers):
-        raise ValueError(text)
-    return tuple(sorted(set(numbers)))
+        low, high = int(low), int(high or low)
+        if low not in ITERATIONS or high not in ITERATIONS or high < low:
+            raise ValueError(text)
+        numbers.update(range(low, high + 1))
+    return tuple(sorted(numbers))
 
 
 parse_iterations.__name__ = "iterations (such as 1-7 or 3,5,6)"  # what argparse names in its message
@@ -155,6 +199,9 @@ def cmd_study(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted; the finished pairs are kept and the next run goes on from there")
         return 130
+    except MnistDesktopError:
+        print()  # after the progress line
+        raise
     print()
     for number, it in results["iterations"].items():
         spread = f" ± {it['std']:.2f}" if it["std"] is not None else ""
@@ -169,14 +216,18 @@ def cmd_study(args: argparse.Namespace) -> int:
     return 0
 
 
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise ValueError(text)
-    return value
+def whole_number(low: int, high: int, what: str) -> Callable[[str], int]:
+    """An argparse type for a whole number from ``low`` to ``high``; argparse names ``what`` in its sentence."""
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(text)
+        return value
+
+    parse.__name__ = f"{what} (a whole number from {low} to {high:,})"
+    return parse
 
 
-positive_int.__name__ = "whole number of at least 1"
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -191,15 +242,16 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 def cmd_shapes(args: argparse.Namespace) -> int:
     from .digit_shapes import shapes_path, write_shapes
 
-    folder = Path(args.weights_dir) if args.weights_dir else None
-    print(f"wrote {write_shapes(shapes_path(folder), args.data_dir)}")
+    path = check_save_path(shapes_path(Path(args.weights_dir) if args.weights_dir else None))  # before the fit
+    print(f"wrote {write_shapes(path, args.data_dir)}")
     return 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
     from .bench import run_benchmarks
 
-    run_benchmarks(args.data_dir, Path(args.json), seconds=args.seconds, skip_reference=args.skip_reference)
+    json_path = check_save_path(args.json)  # before minutes of benchmarking, not after
+    run_benchmarks(args.data_dir, json_path, seconds=args.seconds, skip_reference=args.skip_reference)
     return 0
 
 
@@ -225,8 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE)
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
-    p.add_argument("--output", help="checkpoint path (default: a new run in the per-user data folder, which the app then uses)")
-    p.add_argument("--extra-data", metavar="ZIP",
+    p.add_argument("--output", type=path_text,
+                   help="checkpoint path (default: a new run in the per-user data folder, which the app then uses "
+                        "if it is no worse than the weights in use)")
+    p.add_argument("--use", action="store_true",
+                   help="put the new run in use even if it is worse than the weights in use, or a fine-tune "
+                        "(without it, a terminal asks)")
+    p.add_argument("--extra-data", metavar="ZIP", type=path_text,
                    help="fine-tune the weights the app uses on MNIST plus your drawings (a ZIP exported from "
                         "\"Your drawings\"); a fifth of them is held out and measured. Default then: "
                         f"{FINE_TUNE_EPOCHS} epochs at {FINE_TUNE_LR_FACTOR:g} x the recipe's learning rate")
@@ -234,51 +291,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate", help="accuracy, loss, per-class accuracy, confusion matrix on the 10k test set")
     p.add_argument("iteration", type=int, choices=iterations)
-    p.add_argument("--checkpoint", help="default: the shipped weights")
+    p.add_argument("--checkpoint", type=path_text, help="default: the shipped weights")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("report", help="evaluate the shipped weights; rewrite weights/metrics.json and the README table")
-    p.add_argument("--readme", default="README.md")
+    p.add_argument("--readme", type=path_text, default="README.md")
     p.set_defaults(func=cmd_report)
 
-    from .study import DEFAULT_JOBS, DEFAULT_SEEDS
+    from .study import DEFAULT_JOBS, DEFAULT_SEEDS, MAX_JOBS, MAX_SEEDS
 
     p = sub.add_parser("study", help="train every iteration over several seeds; statistics in study.json")
     p.add_argument("--iterations", type=parse_iterations, default=tuple(iterations), help="default: 1-7")
-    p.add_argument("--seeds", type=positive_int, default=DEFAULT_SEEDS, help="seeds 0..N-1 (default %(default)s)")
+    p.add_argument("--seeds", type=whole_number(1, MAX_SEEDS, "number of seeds"), default=DEFAULT_SEEDS, help="seeds 0..N-1 (default %(default)s)")
     p.add_argument("--device", choices=DEVICES, default=DEFAULT_DEVICE)
-    p.add_argument("--jobs", type=positive_int, default=DEFAULT_JOBS,
+    p.add_argument("--jobs", type=whole_number(1, MAX_JOBS, "number of jobs"), default=DEFAULT_JOBS,
                    help="pairs trained at once, one process each (default: one per CPU core, measured faster)")
     p.add_argument("--train-limit", type=int, help="use only the first N training images")
-    p.add_argument("--output", help="folder for the pairs and study.json (default: the per-user data folder's "
+    p.add_argument("--output", type=path_text, help="folder for the pairs and study.json (default: the per-user data folder's "
                                     "study/; the shipped study is in weights/)")
     p.set_defaults(func=cmd_study)
 
     p = sub.add_parser("calibrate", help="add the statistics of the \"not a digit\" verdict to existing checkpoints "
                                          "(weights unchanged)")
-    p.add_argument("checkpoints", nargs="*", help="checkpoint files (default: the seven in --weights-dir)")
-    p.add_argument("--weights-dir", help="default: the shipped weights")
+    p.add_argument("checkpoints", nargs="*", type=path_text, help="checkpoint files (default: the seven in --weights-dir)")
+    p.add_argument("--weights-dir", type=path_text, help="default: the shipped weights")
     p.set_defaults(func=cmd_calibrate)
 
     p = sub.add_parser("shapes", help="fit the pixel model of MNIST's training digits that the \"not a digit\" "
                                       "verdict uses beside the seven (digit_shapes.pt)")
-    p.add_argument("--weights-dir", help="where to write it (default: the shipped weights)")
+    p.add_argument("--weights-dir", type=path_text, help="where to write it (default: the shipped weights)")
     p.set_defaults(func=cmd_shapes)
 
     p = sub.add_parser("bench", help="training throughput against the study's pipeline (the app's figures: "
                                      "mnist-desktop bench)")
-    p.add_argument("--json", default="bench.json", help="where to write the figures")
-    p.add_argument("--seconds", type=float, default=20.0, help="measuring time per training figure")
+    p.add_argument("--json", type=path_text, default="bench.json", help="where to write the figures")
+    p.add_argument("--seconds", type=positive_seconds, default=20.0, help="measuring time per training figure")
     p.add_argument("--skip-reference", action="store_true", help="skip the study's DataLoader pipeline")
     p.set_defaults(func=cmd_bench)
 
     for p in sub.choices.values():
-        p.add_argument("--data-dir", help="folder with the four MNIST files (default: $MNIST_DATA_DIR, "
+        p.add_argument("--data-dir", type=path_text, help="folder with the four MNIST files (default: $MNIST_DATA_DIR, "
                                           "then the per-user data folder; mnist-train download fetches them)")
 
     p = sub.add_parser("download", help="download the four MNIST files (11 MB); nothing else downloads them")
-    p.add_argument("--data-dir", help="where to put them (default: the per-user data folder)")
+    p.add_argument("--data-dir", type=path_text, help="where to put them (default: the per-user data folder)")
     p.add_argument("--timeout", type=positive_seconds, default=30.0,
                    help="seconds a silent connection may wait before the download fails (default %(default)g)")
     p.set_defaults(func=cmd_download)
@@ -293,3 +350,6 @@ def main(argv: list[str] | None = None) -> int:
     except MnistDesktopError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C outside a run (loading data, evaluating): quiet, as inside one
+        print("\ninterrupted", file=sys.stderr)
+        return 130

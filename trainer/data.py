@@ -84,8 +84,8 @@ def has_all_files(folder: Path) -> bool:
     return all(_find(folder, name.removesuffix(".gz")) for name in ALL_FILES)
 
 
-def _candidate_folders(data_dir: str | os.PathLike | None) -> list[Path]:
-    folders = [Path(data_dir)] if data_dir else []
+def _candidate_folders() -> list[Path]:
+    folders = []
     if os.environ.get(ENV_VAR):
         folders.append(Path(os.environ[ENV_VAR]))
     folders.append(default_download_dir())
@@ -160,12 +160,19 @@ def download_mnist(target: Path | None = None, progress: Callable[[int, int], No
 def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = False) -> Path:
     """The first folder that holds all four files; downloading them only when ``download`` is True.
 
-    A ``data_dir`` that someone named must exist: it is never silently replaced by another folder.
+    A ``data_dir`` that someone named must hold the files: it is never silently replaced by another folder.
     """
-    if data_dir and not Path(data_dir).is_dir():
-        raise DataNotFoundError(f"The MNIST folder {data_dir} does not exist; choose the folder that holds the four "
-                                f"MNIST files, or name none to use ${ENV_VAR} or the per-user folder.")
-    folders = _candidate_folders(data_dir)
+    if data_dir:
+        if not Path(data_dir).is_dir():
+            raise DataNotFoundError(f"The MNIST folder {data_dir} does not exist; choose the folder that holds the "
+                                    f"four MNIST files, or name none to use ${ENV_VAR} or the per-user folder.")
+        if not has_all_files(Path(data_dir)):
+            missing = [name for name in ALL_FILES if not _find(Path(data_dir), name.removesuffix(".gz"))]  # regular files
+            raise DataNotFoundError(f"The MNIST folder {data_dir} lacks {', '.join(missing)}; put the four files "
+                                    f"there (mnist-train download --data-dir {data_dir} fetches them), or name no "
+                                    f"folder to use ${ENV_VAR} or the per-user folder.")
+        return Path(data_dir)
+    folders = _candidate_folders()
     for folder in folders:
         if has_all_files(folder):
             return folder

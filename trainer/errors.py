@@ -21,6 +21,10 @@ class TrainingDivergedError(MnistDesktopError):
     """The loss became NaN or infinite."""
 
 
+class StatisticsError(MnistDesktopError):
+    """The "not a digit" statistics cannot be computed for a model (its features' covariance is singular)."""
+
+
 class WriteError(MnistDesktopError):
     """A file could not be written (full disk, read-only folder, size limit); the old file is unchanged."""
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import json
 import logging
+import math
 import os
 import re
 import stat
@@ -26,7 +27,7 @@ import time
 from pathlib import Path
 from typing import IO, Any, Callable
 
-from .errors import UnreadableFileError, WriteError
+from .errors import ConfigError, UnreadableFileError, WriteError
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,13 @@ _REASONS = {
 
 
 def reason(error: BaseException) -> str:
-    """A failure to write, as a clause for a sentence ("the disk is full")."""
-    if isinstance(error, OSError):
-        return _REASONS.get(error.errno, error.strerror or str(error) or type(error).__name__)
+    """A failure to write, as a clause for a sentence ("the disk is full"). torch.save's RuntimeError carries
+    the OSError of the write that failed as its context: that one says why."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, OSError):
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, OSError):
+        return _REASONS.get(cause.errno, cause.strerror or str(cause) or type(cause).__name__)
     if isinstance(error, RuntimeError) and ("unexpected pos" in str(error) or "inline_container" in str(error)):
         return "writing stopped part-way, as it does when the disk is full or a size limit is reached"
     return f"{type(error).__name__}: {error}"[:200]
@@ -88,6 +93,32 @@ def write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], Any]) -> 
     return path
 
 
+def check_save_path(path: str | os.PathLike) -> Path:
+    """``path`` if write_atomic may write there: a new name or an existing regular file, in an existing folder
+    this process can write to (os.access sees a read-only file system even for root). Anything else (a pipe,
+    device, symbolic link, folder) is refused with ConfigError before any work is done, so finished work is
+    never lost to a bad path."""
+    path = Path(path)
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as e:
+        raise ConfigError(f"The output path {path} cannot be checked ({e.strerror}); choose another one.") from e
+    if mode is not None and not stat.S_ISREG(mode):
+        kind = ("a symbolic link" if stat.S_ISLNK(mode) else "a folder" if stat.S_ISDIR(mode)
+                else "a pipe, socket or device")
+        raise ConfigError(f"The output path {path} is {kind}, not a file; give the name of a new or existing "
+                          "file.")
+    if not path.parent.is_dir():
+        raise ConfigError(f"The output path {path} is in a folder that does not exist; create {path.parent} "
+                          "first or choose another path.")
+    if not os.access(path.parent, os.W_OK | os.X_OK) or (mode is not None and not os.access(path, os.W_OK)):
+        raise ConfigError(f"The output path {path} cannot be written to; choose a path in a folder you can "
+                          "write to.")
+    return path
+
+
 def make_folder(folder: str | os.PathLike) -> Path:
     """``folder`` and its parents, created if missing, or WriteError saying why it cannot be."""
     folder = Path(folder)
@@ -106,9 +137,24 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return write_bytes(path, text.encode("utf-8"))
 
 
+def json_text(value: Any, indent: int | None = None) -> str:
+    """Strict JSON: JSON has no NaN or Infinity (Python's json writes them as bare words other readers refuse),
+    so a number that is not finite is written as null."""
+    def finite(v: Any) -> Any:
+        if isinstance(v, float):
+            return v if math.isfinite(v) else None
+        if isinstance(v, dict):
+            return {k: finite(x) for k, x in v.items()}
+        if isinstance(v, (list, tuple)):
+            return [finite(x) for x in v]
+        return v
+
+    return json.dumps(finite(value), indent=indent, allow_nan=False)
+
+
 def write_json(path: str | os.PathLike, value: Any, indent: int | None = 1) -> Path:
-    """Strict JSON (no NaN or Infinity, which JSON does not have: ValueError names the bug), then a newline."""
-    return write_text(path, json.dumps(value, indent=indent, allow_nan=False) + "\n")
+    """``json_text`` and a newline, written atomically."""
+    return write_text(path, json_text(value, indent) + "\n")
 
 
 def _sync_folder(folder: Path) -> None:

@@ -5,28 +5,32 @@ import json
 import re
 from pathlib import Path
 
+from .errors import ConfigError, UnreadableFileError
+from .files import check_save_path, read_bounded, write_json, write_text
 from .iterations import ITERATIONS
 from .paths import METRICS_FILE, STUDY_RESULTS_FILE, shipped_weights_dir, shipped_weights_path
 
 TABLE_START, TABLE_END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
 PAIRWISE_START, PAIRWISE_END = "<!-- pairwise-table:start -->", "<!-- pairwise-table:end -->"
+MAX_README_BYTES = 4_000_000  # the project's README is about 60 kB
+MAX_JSON_BYTES = 16_000_000  # metrics.json and study.json: a few kB each; a study of many seeds stays far below
 
 
 def read_metrics(weights_dir: Path | None = None) -> dict[int, dict]:
     """The shipped weights' metrics by iteration; empty if the file is absent or unreadable."""
     try:
-        metrics = json.loads(((weights_dir or shipped_weights_dir()) / METRICS_FILE).read_text())
+        metrics = json.loads(read_bounded((weights_dir or shipped_weights_dir()) / METRICS_FILE, MAX_JSON_BYTES))
         return {int(k): v for k, v in metrics["iterations"].items() if isinstance(v, dict)}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):  # absent, damaged or of another shape
+    except (UnreadableFileError, ValueError, KeyError, TypeError, AttributeError):  # absent, damaged, other shape
         return {}
 
 
 def read_study(weights_dir: Path | None = None) -> dict:
     """``weights/study.json`` (written by ``mnist-train study``); empty if absent or unreadable."""
     try:
-        study = json.loads(((weights_dir or shipped_weights_dir()) / STUDY_RESULTS_FILE).read_text())
+        study = json.loads(read_bounded((weights_dir or shipped_weights_dir()) / STUDY_RESULTS_FILE, MAX_JSON_BYTES))
         return study if isinstance(study, dict) and isinstance(study.get("iterations"), dict) else {}
-    except (OSError, ValueError):
+    except (UnreadableFileError, ValueError):
         return {}
 
 
@@ -79,41 +83,62 @@ def pairwise_table(study: dict) -> str:
     return "\n".join(lines)
 
 
-def replace_between(text: str, start: str, end: str, content: str, where: Path) -> str:
+def replace_between(text: str, start: str, end: str, content: str) -> str:
+    """``text`` with what lies between the markers ``start`` and ``end`` (kept) replaced by ``content``."""
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.S)
-    if not pattern.search(text):
-        raise ValueError(f"{where} has no {start} ... {end} markers")
     return pattern.sub(lambda _: f"{start}\n{content}\n{end}", text)
 
 
+def read_readme(readme: Path) -> str:
+    """The README's text, checked before anything is computed or written: a regular UTF-8 file of at most
+    MAX_README_BYTES with both tables' markers; else ConfigError (or UnreadableFileError) saying which."""
+    raw = read_bounded(readme, MAX_README_BYTES, "The README")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"The README {readme} is not UTF-8 text, so its tables were not rewritten.") from e
+    for start, end in ((TABLE_START, TABLE_END), (PAIRWISE_START, PAIRWISE_END)):
+        if not re.search(re.escape(start) + ".*?" + re.escape(end), text, re.S):
+            raise ConfigError(f"The README {readme} has no {start} ... {end} markers, so nothing was written; "
+                              "add the markers where the table goes, or name the project's README with --readme.")
+    return text
+
+
 def write_report(data_dir: str | None, readme: Path, weights_dir: Path | None = None) -> list[str]:
-    """Evaluate every shipped checkpoint on the 10k test set; rewrite metrics.json and the README table."""
+    """Evaluate every shipped checkpoint on the 10k test set; rewrite metrics.json and the README tables.
+
+    Everything is read, checked and computed first; then both files are written atomically, so a failure
+    leaves each either as it was or complete."""
     import torch
 
-    from .checkpoint import load_model, read_checkpoint
+    from .checkpoint import model_from_checkpoint, read_checkpoint
     from .data import load_mnist
     from .evaluation import evaluate
 
+    text = read_readme(readme)
     weights_dir = weights_dir or shipped_weights_dir()
+    for path in (readme, weights_dir / METRICS_FILE):  # both writable, or neither is written
+        check_save_path(path)
     images, labels = load_mnist("test", data_dir)
     metrics, lines = {}, []
     for number in ITERATIONS:
         path = shipped_weights_path(number, weights_dir)
         checkpoint = read_checkpoint(path)
-        result = evaluate(load_model(number, path), images, labels)
+        info = checkpoint.info
+        result = evaluate(model_from_checkpoint(checkpoint, number, str(path)), images, labels)
         metrics[str(number)] = {
             "test_accuracy": round(result.accuracy, 2), "test_loss": round(result.loss, 4),
             "per_class_accuracy": [round(a, 2) for a in result.per_class_accuracy],
-            "misclassified": len(result.misclassified), "epochs": checkpoint["epochs"], "seed": checkpoint["seed"],
-            "train_seconds": round(checkpoint["seconds"], 1), "train_device": checkpoint["device"],
+            "misclassified": len(result.misclassified), "epochs": info.epochs, "seed": info.seed,
+            "train_seconds": round(info.seconds, 1), "train_device": info.device,
         }
         lines.append(f"iteration {number}: {result.accuracy:.2f}% test accuracy, loss {result.loss:.4f}")
     payload = {"evaluated_on": "MNIST 10k test set", "command": "mnist-train report",
                "torch_version": str(torch.__version__), "iterations": metrics}
-    (weights_dir / METRICS_FILE).write_text(json.dumps(payload, indent=1) + "\n")
     study = read_study(weights_dir)
-    text = replace_between(readme.read_text(), TABLE_START, TABLE_END,
-                           accuracy_table({int(k): v for k, v in metrics.items()}, study), readme)
-    readme.write_text(replace_between(text, PAIRWISE_START, PAIRWISE_END, pairwise_table(study), readme))
+    text = replace_between(text, TABLE_START, TABLE_END, accuracy_table({int(k): v for k, v in metrics.items()}, study))
+    text = replace_between(text, PAIRWISE_START, PAIRWISE_END, pairwise_table(study))
+    write_json(weights_dir / METRICS_FILE, payload)
+    write_text(readme, text)
     lines.append(f"wrote {weights_dir / METRICS_FILE} and the tables in {readme}")
     return lines

@@ -21,7 +21,9 @@ from datetime import datetime
 from pathlib import Path
 
 from .checkpoint import CheckpointInfo, read_checkpoint, save_checkpoint
-from .errors import CheckpointError
+from .checks import number
+from .errors import CheckpointError, MnistDesktopError, WriteError
+from .files import make_folder, remove_stale_temps, write_text
 from .iterations import ITERATIONS
 from .paths import user_data_dir
 
@@ -60,6 +62,8 @@ class RunStore:
         self.runs_dir = self.root / "runs"
         self.active_dir = self.root / "active"
         self.legacy_active_file = self.root / "active.json"
+        for folder in (self.runs_dir, self.active_dir):  # what saves that were killed left behind
+            remove_stale_temps(folder)
 
     def _selection_file(self, iteration: int) -> Path:
         return self.active_dir / f"iteration{iteration}"
@@ -109,19 +113,11 @@ class RunStore:
         """Use the run at ``path`` (a file in ``runs_dir``) for ``iteration``; None reverts to the shipped weights."""
         if iteration not in ITERATIONS:
             raise ValueError(f"There is no iteration {iteration}.")
-        self.active_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".iteration{iteration}.", suffix=".tmp", dir=self.active_dir)
-        try:
-            with os.fdopen(fd, "w") as f:
-                f.write("" if path is None else Path(path).name)
-            os.replace(tmp, self._selection_file(iteration))
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        make_folder(self.active_dir)
+        write_text(self._selection_file(iteration), "" if path is None else Path(path).name)
 
     def save(self, checkpoint: dict, activate: bool = True) -> Path:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        path = save_checkpoint(checkpoint, self.runs_dir / f"{stamp}-iteration{checkpoint['iteration']}.pt")
+        path = save_checkpoint(checkpoint, self.runs_dir / run_file_name(checkpoint))
         if activate:
             self.activate(checkpoint["iteration"], path)
         return path
@@ -131,7 +127,7 @@ class RunStore:
         runs = []
         for path in sorted(self.runs_dir.glob("*-iteration*.pt"), reverse=True):
             try:
-                info = CheckpointInfo.of(read_checkpoint(path), str(path))  # never opens a non-regular file
+                info = read_checkpoint(path).info  # never opens a non-regular file
             except CheckpointError as e:
                 log.warning("skipped %s: %s", path, e)
                 continue
@@ -139,3 +135,36 @@ class RunStore:
             if len(runs) == limit:
                 break
         return runs
+
+
+def accuracy_in_use(store: RunStore, iteration: int) -> float | None:
+    """Test accuracy of the weights ``iteration`` uses now (a retrained run or the shipped weights), if known."""
+    from .report import read_metrics
+
+    active = store.active_path(iteration)
+    if active is None:
+        accuracy = read_metrics().get(iteration, {}).get("test_accuracy")
+        return accuracy if number(0, 100)(accuracy) else None
+    try:
+        return read_checkpoint(active).info.test_accuracy
+    except MnistDesktopError:
+        return None
+
+
+def run_file_name(checkpoint: dict) -> str:
+    """``<time>-iteration<N>.pt``: sorts by time, and names the iteration."""
+    return f"{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}-iteration{checkpoint['iteration']}.pt"
+
+
+def keep_run(checkpoint: dict, failure: WriteError, store: RunStore) -> WriteError:
+    """After ``failure`` to save a finished run, keep it (not in use) in the store's runs folder, else in the
+    system's temporary folder: the WriteError to report, which says where the run went."""
+    places = [store.runs_dir, Path(tempfile.gettempdir())]
+    for folder in places:
+        try:
+            kept = save_checkpoint(checkpoint, folder / run_file_name(checkpoint))
+        except WriteError:
+            continue
+        return WriteError(failure.path, failure.reason, f"the run was kept as {kept} instead (not put in use)")
+    return WriteError(failure.path, failure.reason,
+                      f"it could not be kept in {' or '.join(map(str, places))} either, so the run is lost")

@@ -13,36 +13,48 @@ processes trained 2.3x as many images per second as one two-thread process (``mn
 """
 from __future__ import annotations
 
+import ctypes
 import itertools
-import json
 import logging
 import math
 import os
 import queue
+import signal
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 
 from .augment import augment
-from .checkpoint import model_from_checkpoint, read_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointInfo, model_from_checkpoint, read_checkpoint, save_checkpoint
+from .checks import number
 from .data import load_mnist
-from .errors import CheckpointError, ConfigError
+from .errors import CheckpointError, ConfigError, MnistDesktopError, WriteError
+from .files import make_folder, reason, remove_stale_temps, write_json
 from .iterations import DEFAULT_DEVICE, ITERATIONS, get_iteration
 from .paths import STUDY_RESULTS_FILE
 from .stats import holm, summarize, welch_p_value
 from .training import BatchProgress, Finished, TrainConfig, train
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
 
 log = logging.getLogger(__name__)
 
 PAIRS_DIR = "study-runs"
 SIGNIFICANCE = 0.05
 DEFAULT_SEEDS = 5
-DEFAULT_JOBS = os.cpu_count() or 1  # one single-threaded process per core: measured faster, see above
+MAX_SEEDS = 1000  # 7,000 pairs: weeks of training on a CPU; a plan beyond that is a typo
+DEFAULT_JOBS = MAX_JOBS = os.cpu_count() or 1  # one single-threaded process per core: measured faster, see above
 
 
 @dataclass(frozen=True)
@@ -79,8 +91,10 @@ def prepare_output(plan: StudyPlan) -> None:
     try:
         (plan.output / PAIRS_DIR).mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ConfigError(f"The study cannot write into {plan.output} ({e.strerror}). "
+        raise ConfigError(f"The study cannot write into {plan.output} ({reason(e)}). "
                           "Choose another folder with --output.") from e
+    for folder in (plan.output, plan.output / PAIRS_DIR):  # what killed saves left behind
+        remove_stale_temps(folder)
 
 
 def pair_config(plan: StudyPlan, iteration: int, seed: int) -> TrainConfig:
@@ -88,21 +102,21 @@ def pair_config(plan: StudyPlan, iteration: int, seed: int) -> TrainConfig:
                        train_limit=plan.train_limit)
 
 
-def _finished_pair(plan: StudyPlan, iteration: int, seed: int) -> dict | None:
-    """The pair's checkpoint if it was finished under this plan (same iteration, seed and training set)."""
+def _finished_pair(plan: StudyPlan, iteration: int, seed: int) -> CheckpointInfo | None:
+    """The pair's metadata if it was finished under this plan (same iteration, seed and training set)."""
     path = plan.pair_path(iteration, seed)
     if not path.is_file():
         return None
     try:
-        checkpoint = read_checkpoint(path)
+        info = read_checkpoint(path).info
     except CheckpointError as e:
         log.warning("%s is unusable and will be trained again: %s", path, e)
         return None
-    study = checkpoint.get("study")
-    if (checkpoint.get("iteration") != iteration or checkpoint.get("seed") != seed or not isinstance(study, dict)
-            or study.get("train_limit") != plan.train_limit):
+    study = info.extra.get("study")
+    if (info.iteration != iteration or info.seed != seed or not isinstance(study, dict)
+            or study.get("train_limit") != plan.train_limit or not number(0, 100)(study.get("train_set_accuracy"))):
         return None
-    return checkpoint
+    return info
 
 
 def pending_pairs(plan: StudyPlan) -> list[tuple[int, int]]:
@@ -126,13 +140,11 @@ def augmented_train_accuracy(model: torch.nn.Module, plan: StudyPlan, seed: int,
 
 def save_pair(plan: StudyPlan, checkpoint: dict) -> Path:
     """Add the study's figure to a finished pair's checkpoint and keep it (atomically)."""
-    iteration, seed = checkpoint["iteration"], checkpoint["seed"]
-    model = model_from_checkpoint(checkpoint, iteration)
-    checkpoint = checkpoint | {"study": {
-        "train_set_accuracy": augmented_train_accuracy(model, plan, seed),
-        "train_limit": plan.train_limit,
-    }}
-    return save_checkpoint(checkpoint, plan.pair_path(iteration, seed))
+    checkpoint = Checkpoint.of(checkpoint)
+    iteration, seed = checkpoint.info.iteration, checkpoint.info.seed
+    study = {"train_set_accuracy": augmented_train_accuracy(model_from_checkpoint(checkpoint), plan, seed),
+             "train_limit": plan.train_limit}
+    return save_checkpoint(checkpoint.with_extra(study=study).as_dict(), plan.pair_path(iteration, seed))
 
 
 def run_pair(plan: StudyPlan, iteration: int, seed: int, report: Callable[[int], None],
@@ -156,22 +168,23 @@ def write_results(plan: StudyPlan, command: str = "mnist-train study") -> dict:
         pairs = [c for seed in plan.seeds if (c := _finished_pair(plan, number, seed)) is not None]
         if not pairs:
             continue
-        test_accuracy = [c["test_accuracy"] for c in pairs]
+        test_accuracy = [c.test_accuracy for c in pairs]
         accuracies[number] = test_accuracy
         summary = summarize(test_accuracy)
-        curves = [[epoch["test_accuracy"] for epoch in c["history"]] for c in pairs]
+        curves = [[epoch["test_accuracy"] for epoch in c.history] for c in pairs]
         curve = [summarize(list(values)) for values in zip(*curves)]
-        devices.update(c["device"] for c in pairs)
-        versions.update(c["torch_version"] for c in pairs)
+        devices.update(c.device for c in pairs)
+        versions.update(c.torch_version for c in pairs)
+        train_set_accuracy = [c.extra["study"]["train_set_accuracy"] for c in pairs]
         iterations[str(number)] = {
-            "seeds": [c["seed"] for c in pairs],
+            "seeds": [c.seed for c in pairs],
             "test_accuracy": test_accuracy,
-            "test_loss": [c["test_loss"] for c in pairs],
+            "test_loss": [c.test_loss for c in pairs],
             "mean": summary.mean, "std": summary.std, "ci95": list(summary.ci95) if summary.ci95 else None,
-            "train_set_accuracy": [c["study"]["train_set_accuracy"] for c in pairs],
-            "train_set_mean": summarize([c["study"]["train_set_accuracy"] for c in pairs]).mean,
+            "train_set_accuracy": train_set_accuracy,
+            "train_set_mean": summarize(train_set_accuracy).mean,
             "curve_mean": [s.mean for s in curve], "curve_std": [s.std for s in curve],
-            "seconds": [round(c["seconds"], 1) for c in pairs],
+            "seconds": [round(c.seconds, 1) for c in pairs],
         }
     comparable = [(a, b) for a, b in itertools.combinations(sorted(accuracies), 2)
                   if len(accuracies[a]) > 1 and len(accuracies[b]) > 1]
@@ -191,77 +204,143 @@ def write_results(plan: StudyPlan, command: str = "mnist-train study") -> dict:
         "device": ", ".join(sorted(devices)),
         "torch": ", ".join(sorted(versions)),
     }
-    plan.output.mkdir(parents=True, exist_ok=True)
-    tmp = plan.output / f".{STUDY_RESULTS_FILE}.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(results, indent=1) + "\n")
-    os.replace(tmp, plan.output / STUDY_RESULTS_FILE)
+    write_json(make_folder(plan.output) / STUDY_RESULTS_FILE, results)
     return results
 
 
 # --- the CLI's parallel runner -------------------------------------------------------------------------
 _progress_queue = None  # set in each worker process
+_stop = None  # the parent's stop event, set in each worker process
+
+LOCK_FILE = ".study.lock"
+PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 
-def _init_worker(threads: int, progress_queue) -> None:
-    global _progress_queue
+def _die_with_parent(parent: int) -> None:
+    """Linux: have the kernel kill this worker when the process that started it dies (even by SIGKILL), so no
+    worker trains on, a gigabyte each, for a study nobody waits for. Elsewhere the pool's own shutdown does."""
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
+
+
+def _init_worker(threads: int, progress_queue, stop, parent: int) -> None:
+    global _progress_queue, _stop
+    _die_with_parent(parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group: the parent decides
     torch.set_num_threads(threads)
-    _progress_queue = progress_queue
+    _progress_queue, _stop = progress_queue, stop
 
 
 def _run_pair_in_worker(plan: StudyPlan, iteration: int, seed: int) -> tuple[int, int, Path | None]:
-    path = run_pair(plan, iteration, seed, lambda done: _progress_queue.put((iteration, seed, done)))
+    path = run_pair(plan, iteration, seed, lambda done: _progress_queue.put((iteration, seed, done)), _stop.is_set)
     return iteration, seed, path
 
 
+@contextmanager
+def study_lock(output: Path) -> Iterator[None]:
+    """Hold ``<output>/.study.lock`` while a study trains: a second study on the same output says so and stops,
+    instead of training every pair again beside the first. The kernel releases the lock when the process ends,
+    however it ends, so a killed study never leaves a stale one (no lock on Windows, which lacks flock)."""
+    if fcntl is None:
+        yield
+        return
+    path = output / LOCK_FILE
+    try:
+        lock = open(path, "a")
+    except OSError as e:
+        raise ConfigError(f"The study cannot write into {output} ({reason(e)}). "
+                          "Choose another folder with --output.") from e
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ConfigError(f"Another study is already training into {output}; wait for it to finish, or choose "
+                              "another folder with --output.") from None
+        yield
+
+
 def run_study(plan: StudyPlan, jobs: int, print_line: Callable[[str], None]) -> dict:
-    """Train every pending pair, ``jobs`` processes at a time, printing one progress line; then write results."""
+    """Train every pending pair, ``jobs`` processes at a time, printing one progress line; then write results.
+
+    A pair that cannot be saved, or a worker that dies, stops the study with one sentence; the pairs finished
+    so far are kept and the next run goes on from there."""
     prepare_output(plan)
-    todo = pending_pairs(plan)
-    todo_left = set(todo)
-    total_images = sum(plan.pair_images(i) for i, _ in plan.pairs())
-    finished_images = total_images - sum(plan.pair_images(i) for i, _ in todo)
-    done_pairs = len(plan.pairs()) - len(todo)
-    in_progress: dict[tuple[int, int], int] = {}
-    start, start_images = time.perf_counter(), finished_images
+    with study_lock(plan.output):
+        todo = pending_pairs(plan)
+        progress = StudyProgress(plan, todo, print_line)
+        kept = f"the pairs finished so far are kept in {plan.output / PAIRS_DIR} and the study goes on from there"
+        try:
+            _train_pairs(plan, todo, jobs, progress)
+        except WriteError as e:
+            raise WriteError(e.path, e.reason, kept) from e
+        except BrokenProcessPool as e:
+            raise MnistDesktopError(f"A worker process of the study died (killed, or out of memory); {kept} when "
+                                    "run again.") from e
+        return write_results(plan)
 
-    def show() -> None:
-        images = finished_images + sum(in_progress.values())
-        rate = (images - start_images) / max(time.perf_counter() - start, 1e-9)
-        left = (total_images - images) / rate if rate > 0 else math.inf
+
+class StudyProgress:
+    """The study's one progress line: pairs done, images per second, time left."""
+
+    def __init__(self, plan: StudyPlan, todo: list[tuple[int, int]], print_line: Callable[[str], None]):
+        self.plan, self.print_line = plan, print_line
+        self.todo_left = set(todo)
+        self.total_images = sum(plan.pair_images(i) for i, _ in plan.pairs())
+        self.finished_images = self.total_images - sum(plan.pair_images(i) for i, _ in todo)
+        self.done_pairs = len(plan.pairs()) - len(todo)
+        self.in_progress: dict[tuple[int, int], int] = {}
+        self.start, self.start_images = time.perf_counter(), self.finished_images
+
+    def show(self) -> None:
+        images = self.finished_images + sum(self.in_progress.values())
+        rate = (images - self.start_images) / max(time.perf_counter() - self.start, 1e-9)
+        left = (self.total_images - images) / rate if rate > 0 else math.inf
         left_text = f"{int(left // 60)}:{int(left % 60):02d}" if math.isfinite(left) else "?"
-        print_line(f"pairs {done_pairs}/{len(plan.pairs())} · {rate:,.0f} images/s · about {left_text} left")
+        self.print_line(f"pairs {self.done_pairs}/{len(self.plan.pairs())} · {rate:,.0f} images/s · "
+                        f"about {left_text} left")
 
-    def progressed(iteration: int, seed: int, images: int) -> None:
-        if (iteration, seed) in todo_left:  # a worker's last message can arrive after its pair is counted done
-            in_progress[(iteration, seed)] = images
-            show()
+    def progressed(self, iteration: int, seed: int, images: int) -> None:
+        if (iteration, seed) in self.todo_left:  # a worker's last message can arrive after its pair is done
+            self.in_progress[(iteration, seed)] = images
+            self.show()
 
-    def pair_done(iteration: int, seed: int) -> None:
-        nonlocal finished_images, done_pairs
-        todo_left.discard((iteration, seed))
-        in_progress.pop((iteration, seed), None)
-        finished_images += plan.pair_images(iteration)
-        done_pairs += 1
-        show()
+    def pair_done(self, iteration: int, seed: int) -> None:
+        self.todo_left.discard((iteration, seed))
+        self.in_progress.pop((iteration, seed), None)
+        self.finished_images += self.plan.pair_images(iteration)
+        self.done_pairs += 1
+        self.show()
 
+
+def _train_pairs(plan: StudyPlan, todo: list[tuple[int, int]], jobs: int, progress: StudyProgress) -> None:
     if jobs == 1:  # in this process: no start-up cost, and what the tests drive
         for iteration, seed in todo:
-            run_pair(plan, iteration, seed, lambda images: progressed(iteration, seed, images))
-            pair_done(iteration, seed)
-    elif todo:
-        context = get_context("spawn")  # fresh interpreters: torch's thread pools do not survive fork
-        progress = context.Queue()
-        threads = max(1, (os.cpu_count() or 1) // jobs)
-        with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(threads, progress)) as pool:
+            run_pair(plan, iteration, seed, lambda images: progress.progressed(iteration, seed, images))
+            progress.pair_done(iteration, seed)
+        return
+    if not todo:
+        return
+    context = get_context("spawn")  # fresh interpreters: torch's thread pools do not survive fork
+    messages, stop = context.Queue(), context.Event()
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
+                             initargs=(threads, messages, stop, os.getpid())) as pool:
+        try:
             futures = {pool.submit(_run_pair_in_worker, plan, i, s) for i, s in todo}
             while futures:
                 finished, futures = wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
                 try:
                     while True:
-                        progressed(*progress.get_nowait())
+                        progress.progressed(*messages.get_nowait())
                 except queue.Empty:
                     pass
                 for future in finished:
-                    pair_done(*future.result()[:2])
-    return write_results(plan)
+                    progress.pair_done(*future.result()[:2])
+        except BaseException:  # Ctrl-C, a failed pair: the workers stop within a batch, not after their pairs
+            stop.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise

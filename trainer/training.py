@@ -22,7 +22,7 @@ from . import calibration
 from .checkpoint import CheckpointInfo, build_checkpoint, load_model
 from .checks import Check, instance, number, optional, whole
 from .data import load_mnist
-from .errors import ConfigError, MnistDesktopError, TrainingDivergedError
+from .errors import ConfigError, MnistDesktopError, StatisticsError, TrainingDivergedError
 from .evaluation import evaluate
 from .extra_data import DrawingsMix
 from .iterations import DEFAULT_DEVICE, DEVICES, ITERATIONS, Recipe, build_model, count_parameters, get_iteration
@@ -118,6 +118,7 @@ class EpochEnd:
 @dataclass
 class Finished:
     checkpoint: dict
+    problem: str | None = None  # why the checkpoint has no "not a digit" statistics, if it has none
 
 
 @dataclass
@@ -144,6 +145,16 @@ def resolve_device(choice: str) -> torch.device:
     if choice == "cuda" and not torch.cuda.is_available():
         raise MnistDesktopError("CUDA was chosen but no CUDA device is available here. Choose CPU or auto.")
     return torch.device(choice)
+
+
+@torch.no_grad()
+def answers_alike(model: torch.nn.Module, images: torch.Tensor, probes: int = 256) -> bool:
+    """True when the network's output is the same for every one of the first ``probes`` images: a dead network
+    (every unit of some layer off), which too high a learning rate leaves behind with a finite loss."""
+    was_training = model.training
+    outputs = model.eval()(normalize(images[:probes]))
+    model.train(was_training)
+    return bool(torch.allclose(outputs, outputs[:1].expand_as(outputs), rtol=1e-5, atol=1e-6))
 
 
 def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) -> Iterator[Event]:
@@ -212,6 +223,11 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
         seconds = time.perf_counter() - epoch_start
         scheduler.step()
         result = evaluate(model, test_images, test_labels)
+        if answers_alike(model, test_images):
+            raise TrainingDivergedError(
+                f"Training diverged: after epoch {epoch} the network gives the same answer to every image "
+                f"({result.accuracy:.1f}% test accuracy), so nothing was kept. Try a smaller learning rate than "
+                f"{lr:g}.")
         end = EpochEnd(epoch, recipe.epochs, loss_sum.item() / n, correct.item() / n * 100,
                        result.loss, result.accuracy, lr, seconds, n / seconds,
                        mix.held_out_accuracy(model) if mix else None)
@@ -228,5 +244,10 @@ def train(config: TrainConfig, should_stop: Callable[[], bool] = lambda: False) 
         if should_stop():  # pressed during this epoch's evaluation, or while its event was handled
             yield Stopped(epoch, last_checkpoint)
             return
-    last_checkpoint[calibration.KEY] = calibration.calibrate(model, train_images, train_labels)
-    yield Finished(last_checkpoint)
+    problem = None
+    try:
+        last_checkpoint[calibration.KEY] = calibration.statistics_of(model, train_images, train_labels, "this run")
+    except StatisticsError as e:  # the run itself is sound: kept, left out of the verdict until calibrated
+        problem = (f"{e}; the run is kept without them and left out of the \"not a digit\" verdict until "
+                   "mnist-train calibrate adds them from the full training set.")
+    yield Finished(last_checkpoint, problem)

@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from trainer.augment import normalize
-from trainer.errors import MnistDesktopError
+from trainer.errors import MnistDesktopError, WriteError
+from trainer.files import make_folder, write_atomic
 from trainer.iterations import get_iteration
 
 from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target, diverging_rgb
@@ -176,13 +177,14 @@ def save_explanation(explanation: Explanation, folder: str | os.PathLike, stem: 
     folder = Path(folder)
     written = []
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folder(folder)
         for what, rgb in pictures.items():
-            path = folder / f"{stem}-iteration{n}-{what}.png"
-            Image.fromarray(rgb).resize((rgb.shape[1] * scale, rgb.shape[0] * scale), Image.Resampling.NEAREST).save(path)
-            written.append(path)
-    except OSError as e:
-        raise ExplanationWriteError(f"Cannot write the maps into {folder} ({e.strerror}). "
+            picture = Image.fromarray(rgb).resize((rgb.shape[1] * scale, rgb.shape[0] * scale),
+                                                  Image.Resampling.NEAREST)
+            written.append(write_atomic(folder / f"{stem}-iteration{n}-{what}.png",
+                                        lambda f: picture.save(f, format="PNG")))
+    except WriteError as e:
+        raise ExplanationWriteError(f"Cannot write the maps into {folder} ({e.reason}). "
                                     "Choose a folder you can write to.") from e
     return written
 

@@ -86,7 +86,7 @@ class Predictor:
             checkpoint = read_checkpoint(path)
             slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
             slot.parts = calibration.split_model(slot.model)
-            slot.info = {k: v for k, v in checkpoint.items() if k != "state_dict"}
+            slot.info = checkpoint.info.as_dict()
         except MnistDesktopError as e:
             slot.error = str(e)
         else:

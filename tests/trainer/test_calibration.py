@@ -20,21 +20,21 @@ def test_calibrate_adds_the_statistics_and_keeps_the_weights(tmp_path, mnist_dir
     torch.save(checkpoint, path)
     assert main(["calibrate", str(path), "--data-dir", str(mnist_dir)]) == 0
     calibrated = read_checkpoint(path)
-    assert all(torch.equal(calibrated["state_dict"][k], v) for k, v in checkpoint["state_dict"].items())
-    assert {k: v for k, v in calibrated.items() if k not in ("state_dict", calibration.KEY)} == \
+    assert all(torch.equal(calibrated.state_dict[k], v) for k, v in checkpoint["state_dict"].items())
+    assert {k: v for k, v in calibrated.as_dict().items() if k not in ("state_dict", calibration.KEY)} == \
         {k: v for k, v in checkpoint.items() if k != "state_dict"}
-    stats = calibrated[calibration.KEY]
+    stats = calibrated.info.extra[calibration.KEY]
     assert stats["images"] == calibration.IMAGES and stats["class_means"].shape == (10, 28)
     for quantiles in stats["quantiles"].values():
         assert len(quantiles) == calibration.QUANTILES and bool((quantiles.diff() >= 0).all())
     # The same numbers as the shipped file's (computed by the same command).
-    shipped = read_checkpoint(shipped_weights_path(5))[calibration.KEY]
+    shipped = read_checkpoint(shipped_weights_path(5)).info.extra[calibration.KEY]
     assert torch.allclose(stats["class_means"], shipped["class_means"], atol=1e-5)
 
 
 def test_the_class_log_likelihood_is_the_likeliest_class_gaussian_density(mnist_dir):
     """The verdict's score against torch's own multivariate normal, built from the stored precision."""
-    stats = read_checkpoint(shipped_weights_path(5))[calibration.KEY]
+    stats = read_checkpoint(shipped_weights_path(5)).info.extra[calibration.KEY]
     with torch.inference_mode():
         features, _ = calibration.features_and_logits(calibration.split_model(load_model(5)),
                                                       normalize(load_mnist("test", mnist_dir)[0][:300]))
@@ -58,7 +58,7 @@ def test_the_class_log_likelihood_is_the_likeliest_class_gaussian_density(mnist_
      "damaged"),
 ])
 def test_statistics_that_cannot_be_used_are_one_sentence(change, says):
-    stats = read_checkpoint(shipped_weights_path(5))[calibration.KEY]
+    stats = read_checkpoint(shipped_weights_path(5)).info.extra[calibration.KEY]
     assert calibration.read_scorer(stats, "iteration5.pt").gaussians.shape == (10, 28)
     with pytest.raises(CheckpointError, match=says) as error:
         calibration.read_scorer(change(stats), "iteration5.pt")

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from trainer import CheckpointError, build_model, load_model, read_checkpoint, save_checkpoint
-from trainer.checkpoint import (_METADATA_RULES, FORMAT, FORMAT_VERSION, METADATA_KEYS, CheckpointInfo,
-                                build_checkpoint, model_from_checkpoint)
+from trainer.checkpoint import (_METADATA_RULES, FORMAT, FORMAT_VERSION, METADATA_KEYS, Checkpoint, CheckpointInfo,
+                                build_checkpoint)
 from trainer.iterations import get_iteration
 from trainer.paths import shipped_weights_path
 
@@ -27,8 +27,8 @@ def test_round_trip(tmp_path):
     original = checkpoint_of(5, extra={"calibration": {"mean": 0.5}})
     path = save_checkpoint(original, tmp_path / "sub" / "it5.pt")
     loaded = read_checkpoint(path)
-    assert loaded["test_accuracy"] == 12.5
-    assert CheckpointInfo.of(loaded) == info_of(5, extra={"calibration": {"mean": 0.5}})  # extra keys survive
+    assert loaded.info.test_accuracy == 12.5
+    assert loaded.info == info_of(5, extra={"calibration": {"mean": 0.5}})  # extra keys survive
     model = load_model(5, path)
     assert not model.training
     for key, value in original["state_dict"].items():
@@ -42,8 +42,7 @@ def test_every_metadata_key_has_a_rule():
 
 @pytest.mark.parametrize("iteration", range(1, 8))
 def test_shipped_weights_pass_every_check(iteration):
-    checkpoint = read_checkpoint(shipped_weights_path(iteration))
-    assert CheckpointInfo.of(checkpoint).iteration == iteration
+    assert read_checkpoint(shipped_weights_path(iteration)).info.iteration == iteration
 
 
 def with_weight(checkpoint: dict, value: float) -> dict:
@@ -106,7 +105,7 @@ def test_other_architecture(tmp_path):
         load_model(5, path)
     relabelled = checkpoint_of(1) | {"iteration": 5}
     with pytest.raises(CheckpointError, match="another architecture"):
-        model_from_checkpoint(relabelled, 5)
+        Checkpoint.of(relabelled)
 
 
 def test_plain_state_dict_is_not_ours(tmp_path):

@@ -17,21 +17,24 @@ def test_train_writes_a_checkpoint_and_evaluate_reads_it(tmp_path, mnist_dir, ca
                  "--data-dir", str(mnist_dir), "--output", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "epoch 1/1" in printed and f"saved {out}" in printed
-    checkpoint = read_checkpoint(out)
-    assert checkpoint["iteration"] == 3 and checkpoint["train_images"] == 512
+    info = read_checkpoint(out).info
+    assert info.iteration == 3 and info.train_images == 512
 
     assert main(["evaluate", "3", "--checkpoint", str(out), "--data-dir", str(mnist_dir), "--json"]) == 0
     figures = json.loads(capsys.readouterr().out)
-    assert abs(figures["accuracy"] - checkpoint["test_accuracy"]) < 1e-9
+    assert abs(figures["accuracy"] - info.test_accuracy) < 1e-9
     assert len(figures["confusion"]) == 10 and sum(map(sum, figures["confusion"])) == 10_000
     assert len(figures["misclassified"]) == round(10_000 * (1 - figures["accuracy"] / 100))
 
 
-def test_train_without_output_saves_a_run_the_app_will_use(mnist_dir, capsys):
-    assert main(["train", "1", "--train-limit", "256", "--device", "cpu", "--data-dir", str(mnist_dir)]) == 0
+def test_train_without_output_saves_a_run_and_use_puts_it_in_use(mnist_dir, capsys):
+    """256 images make a run far worse than the shipped weights: --use says to use it all the same (without it,
+    tests.trainer.test_faults shows it kept as a past run)."""
+    assert main(["train", "1", "--train-limit", "256", "--device", "cpu", "--data-dir", str(mnist_dir),
+                 "--use"]) == 0
     runs = RunStore().list_runs()
     assert len(runs) == 1 and runs[0].iteration == 1
-    assert RunStore().active_path(1) == runs[0].path
+    assert RunStore().active_path(1) == runs[0].path and "iteration 1 now uses it" in capsys.readouterr().out
 
 
 def test_missing_data_is_explained_and_nothing_is_downloaded(tmp_path, monkeypatch, capsys):
@@ -39,7 +42,8 @@ def test_missing_data_is_explained_and_nothing_is_downloaded(tmp_path, monkeypat
     monkeypatch.setattr("trainer.data.download_mnist", lambda *a, **k: pytest.fail("downloaded without asking"))
     assert main(["evaluate", "5", "--data-dir", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: MNIST was not found.") and "MNIST_DATA_DIR" in err and "mnist-train download" in err
+    assert err.startswith(f"error: The MNIST folder {tmp_path} lacks ") and "MNIST_DATA_DIR" in err
+    assert "mnist-train download" in err
     assert str(tmp_path) in err and "t10k-labels-idx1-ubyte.gz" in err
 
 
@@ -136,7 +140,8 @@ def test_a_run_whose_output_fails_after_training_is_kept_in_the_run_store(tmp_pa
                  "--output", str(out)])
     err = capsys.readouterr().err
     [run] = RunStore().list_runs()
-    assert code == 2 and f"could not be saved as {out}" in err and f"saved as {run.path} instead" in err
+    assert code == 2 and err == f"error: {out} could not be written (it is a folder); the run was kept as {run.path} " \
+                               "instead (not put in use).\n"
     assert run.iteration == 1 and run.train_images == 64
     assert RunStore().active_path(1) is None  # kept, not put in use: the person asked for a file
 

@@ -216,5 +216,5 @@ def test_a_pipe_named_like_an_mnist_file_is_never_opened(tmp_path, mnist_dir, mo
         shutil.copy(mnist_dir / real, tmp_path / real)
     (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
     os.mkfifo(tmp_path / "t10k-images-idx3-ubyte.gz")
-    with pytest.raises(DataNotFoundError, match="MNIST was not found"):
+    with pytest.raises(DataNotFoundError, match="lacks t10k-images-idx3-ubyte.gz"):
         load_mnist("test", tmp_path)

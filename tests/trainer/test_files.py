@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from trainer.errors import MnistDesktopError, UnreadableFileError, WriteError
-from trainer.files import (FILE_MODE, STALE_AFTER_S, read_bounded, reason, remove_stale_temps, write_atomic, write_bytes,
-                           write_json, write_text)
+from trainer.files import (FILE_MODE, STALE_AFTER_S, json_text, read_bounded, reason, remove_stale_temps,
+                           write_atomic, write_bytes, write_json, write_text)
 
 
 def test_write_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path):
@@ -40,10 +40,10 @@ def test_torch_runtime_error_on_a_short_write_is_named():
     assert "disk is full" in reason(error)
 
 
-def test_strict_json_refuses_nan(tmp_path):
-    with pytest.raises(ValueError):
-        write_json(tmp_path / "x.json", {"loss": float("nan")})
-    assert os.listdir(tmp_path) == []
+def test_json_is_strict_numbers_that_are_not_finite_become_null(tmp_path):
+    write_json(tmp_path / "x.json", {"loss": float("nan"), "curve": [1.5, float("inf")], "n": 3}, indent=None)
+    assert (tmp_path / "x.json").read_text() == '{"loss": null, "curve": [1.5, null], "n": 3}\n'
+    assert json_text([float("-inf")]) == "[null]"
 
 
 def test_a_missing_folder_is_one_sentence(tmp_path):

@@ -20,7 +20,7 @@ def store(tmp_path) -> RunStore:
 def test_save_activate_revert(store):
     path = store.save(checkpoint_of(3))
     assert store.active_path(3) == path and store.active_path(4) is None
-    assert read_checkpoint(path)["iteration"] == 3
+    assert read_checkpoint(path).info.iteration == 3
     [run] = store.list_runs()
     assert run.path == path and run.iteration == 3 and run.test_accuracy == 12.5 and run.recipe["batch_size"] == 64
     store.activate(3, None)

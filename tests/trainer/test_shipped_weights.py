@@ -14,6 +14,6 @@ def test_shipped_weights_reach_their_accuracy(iteration, mnist_dir):
     result = evaluate(load_model(iteration), images, labels)
     assert result.accuracy >= FLOOR[iteration]
     assert abs(result.accuracy - read_metrics()[iteration]["test_accuracy"]) <= 0.05
-    checkpoint = read_checkpoint(shipped_weights_path(iteration))
-    assert checkpoint["seed"] == 0 and checkpoint["train_images"] == 60_000
-    assert checkpoint["epochs"] == checkpoint["recipe"]["epochs"]  # trained under its own recipe
+    info = read_checkpoint(shipped_weights_path(iteration)).info
+    assert info.seed == 0 and info.train_images == 60_000
+    assert info.epochs == info.recipe["epochs"]  # trained under its own recipe

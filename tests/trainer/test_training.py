@@ -5,7 +5,7 @@ import pytest
 
 from trainer import (BatchProgress, EpochEnd, Finished, MnistDesktopError, Stopped, TrainConfig,
                      TrainingDivergedError, train)
-from trainer.checkpoint import model_from_checkpoint
+from trainer.checkpoint import Checkpoint, model_from_checkpoint
 from trainer.errors import ConfigError
 from trainer.training import _CONFIG_RULES
 
@@ -30,7 +30,7 @@ def test_short_run_lowers_the_loss_and_yields_events_in_order(mnist_dir):
     checkpoint = events[-1].checkpoint
     assert checkpoint["epochs"] == 2 and checkpoint["train_images"] == 1024
     assert checkpoint["history"][1]["test_accuracy"] == epochs[1].test_accuracy
-    model_from_checkpoint(checkpoint, 5)  # the weights load into a fresh model
+    model_from_checkpoint(Checkpoint.of(checkpoint), 5)  # the weights load into a fresh model
 
 
 def test_same_seed_same_result(mnist_dir):

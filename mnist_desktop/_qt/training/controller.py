@@ -59,21 +59,6 @@ def describe_run(config: TrainConfig) -> str:
             f"augmentation {'on' if r.augment else 'off'}, seed {config.seed}, {images}, device {config.device}")
 
 
-def accuracy_in_use(store: RunStore, iteration: int) -> float | None:
-    """Test accuracy of the weights ``iteration`` uses now (a retrained run or the shipped weights), if known."""
-    from trainer.checkpoint import read_checkpoint
-    from trainer.report import read_metrics
-
-    active = store.active_path(iteration)
-    if active is None:
-        return read_metrics().get(iteration, {}).get("test_accuracy")
-    try:
-        accuracy = read_checkpoint(active).get("test_accuracy")
-    except MnistDesktopError:
-        return None
-    return accuracy if isinstance(accuracy, (int, float)) else None
-
-
 def list_saved_runs(store: RunStore, limit: int = RUNS_LISTED) -> list[tuple[RunInfo, datetime]]:
     """The newest saved runs with the time each was saved. Reads files: call it off the GUI thread."""
     runs = []
@@ -364,6 +349,8 @@ class TrainingController(QObject):
         store = self.store
 
         def save() -> tuple[Path, dict, float | None, bool]:
+            from trainer.runs import accuracy_in_use
+
             current = accuracy_in_use(store, checkpoint["iteration"])
             return store.save(checkpoint, activate=False), checkpoint, current, stopped
 

@@ -55,8 +55,8 @@ def test_a_short_run_draws_saves_announces_and_is_used(window, qtbot, mnist_dir)
     axis = monitor.accuracy_chart.x_axis
     assert axis.min() < 1 < axis.max() and axis.tickInterval() == 1 and axis.tickAnchor() == 0
     assert monitor.overall_progress.value() == 100 and monitor.run_progress.value() == 100
-    checkpoint = read_checkpoint(path)
-    assert checkpoint["iteration"] == 5 and checkpoint["train_images"] == 512 and checkpoint["epochs"] == 1
+    info = read_checkpoint(path).info
+    assert info.iteration == 5 and info.train_images == 512 and info.epochs == 1
     log = monitor.log.toPlainText()
     assert "iteration 5: 1 epoch, Adam lr 0.002" in log and "Recipe(" not in log and "epoch 1/1" in log
     assert len(announced) == 1 and announced[0].startswith("Iteration 5 retrained") and "now in use" in announced[0]

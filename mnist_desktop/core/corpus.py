@@ -539,6 +539,7 @@ def corpus_key(seed: int, found: list[Prototype]) -> str:
 
 
 FIELDS = ("images", "labels", "kinds", "sources", "parts")
+MAX_CACHE_BYTES = 2_000_000_000  # the cached corpus is tens of MB (785 bytes an item); far beyond is not ours
 
 
 def load_corpus(seed: int, found: list[Prototype], cache: Path,
@@ -547,7 +548,7 @@ def load_corpus(seed: int, found: list[Prototype], cache: Path,
     path = cache / f"gate-corpus-{corpus_key(seed, found)}.pt"
     if path.is_file():
         try:
-            kept = load_torch_file(path)
+            kept = load_torch_file(path, max_bytes=MAX_CACHE_BYTES)
             return Corpus(*(np.asarray(kept[name]) if isinstance(kept[name], list) else kept[name].numpy()
                             for name in FIELDS))
         except (CheckpointError, KeyError, TypeError) as e:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from trainer.checks import path_text
+from trainer.files import check_save_path, write_json
 from trainer.iterations import DEFAULT_ITERATION
 
 MOUSE_HZ = 125  # a common USB mouse report rate: the replayed stroke's points arrive this often
@@ -400,6 +402,7 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
     from PySide6.QtWidgets import QApplication
 
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    json_path = check_save_path(args.json) if args.json else None  # before minutes of benchmarking, not after
     results: dict = {"machine": f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"}
     print(f"machine: {results['machine']}", flush=True)
     if not args.skip_latency:
@@ -440,16 +443,15 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
         results["full_run"] = r = gui_versus_cli(args.data_dir)
         print(f"full iteration-5 run, CLI loop: {r['cli_train_s']:.1f} s; Train panel: {r['gui_train_s']:.1f} s "
               f"({(r['gui_over_cli'] - 1) * 100:+.1f}%)")
-    if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
-        print(f"wrote {args.json}")
+    if json_path:
+        print(f"wrote {write_json(json_path, results)}")
     return results
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="folder with the four MNIST files (default: $MNIST_DATA_DIR, then the "
+    parser.add_argument("--data-dir", type=path_text, help="folder with the four MNIST files (default: $MNIST_DATA_DIR, then the "
                                            "per-user data folder)")
-    parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--json", type=path_text, help="also write the figures to this file")
     parser.add_argument("--soak", type=int, default=0, metavar="STROKES",
                         help="also draw STROKES strokes in one process (20000: a few minutes) and print memory")
     parser.add_argument("--startup", action="store_true", help="also time the app's start (3 launches)")

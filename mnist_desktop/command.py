@@ -6,6 +6,8 @@ import argparse
 import logging
 import sys
 
+from trainer.errors import MnistDesktopError
+
 from . import bench, predict_cli
 
 
@@ -26,7 +28,11 @@ def launch(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "bench":
-        bench.run_benchmarks(args)
+        try:
+            bench.run_benchmarks(args)
+        except MnistDesktopError as e:  # a bad --json or --data-dir: one sentence, as everywhere
+            print(f"error: {e}", file=sys.stderr)
+            return 2
         return 0
     from ._qt.app import main
 

@@ -94,9 +94,9 @@ def keep_finished_run(event: Finished, store: RunStore, output: Path | None, use
             store.activate(info.iteration, path)
             print(f"iteration {info.iteration} now uses it")
         else:
-            better = "" if current is None else f"the model in use ({current:.2f}%) "
-            print(f"kept as a past run; {better or 'the model in use '}stays in use (mnist-train train --use, or "
-                  "the window's Train tab, puts such a run in use)")
+            in_use = "the model in use" + ("" if current is None else f" ({current:.2f}%)")
+            print(f"kept as a past run; {in_use} stays in use (--use, or Past runs in the window's Train tab, puts "
+                  "such a run in use)")
     return 0
 
 

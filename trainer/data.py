@@ -84,7 +84,11 @@ def has_all_files(folder: Path) -> bool:
     return all(_find(folder, name.removesuffix(".gz")) for name in ALL_FILES)
 
 
-def _candidate_folders() -> list[Path]:
+def _candidate_folders(data_dir: str | os.PathLike | None) -> list[Path]:
+    """Where MNIST is looked for: a named folder alone (never replaced by another), else $MNIST_DATA_DIR and
+    the per-user folder."""
+    if data_dir:
+        return [Path(data_dir)]
     folders = []
     if os.environ.get(ENV_VAR):
         folders.append(Path(os.environ[ENV_VAR]))
@@ -167,12 +171,12 @@ def find_mnist(data_dir: str | os.PathLike | None = None, download: bool = False
             raise DataNotFoundError(f"The MNIST folder {data_dir} does not exist; choose the folder that holds the "
                                     f"four MNIST files, or name none to use ${ENV_VAR} or the per-user folder.")
         if not has_all_files(Path(data_dir)):
-            missing = [name for name in ALL_FILES if not _find(Path(data_dir), name.removesuffix(".gz"))]  # regular files
+            missing = [name for name in ALL_FILES if not _find(Path(data_dir), name.removesuffix(".gz"))]
             raise DataNotFoundError(f"The MNIST folder {data_dir} lacks {', '.join(missing)}; put the four files "
                                     f"there (mnist-train download --data-dir {data_dir} fetches them), or name no "
                                     f"folder to use ${ENV_VAR} or the per-user folder.")
         return Path(data_dir)
-    folders = _candidate_folders()
+    folders = _candidate_folders(None)
     for folder in folders:
         if has_all_files(folder):
             return folder

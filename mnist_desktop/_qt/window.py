@@ -58,7 +58,7 @@ class MainWindow(QMainWindow):
         self.last_error: str | None = None
         self.abandoned_threads = False  # closing gave up waiting on a job; the process must exit hard
         self.shipped_metrics = read_metrics()
-        saved = SettingsReader(self.settings.value)
+        saved = SettingsReader(self.settings.value, self.settings.contains)
 
         self.models = Models(self)
         self.recogniser = Recogniser(self)

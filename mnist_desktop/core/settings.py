@@ -23,8 +23,15 @@ class Settings:
 class SettingsReader:
     """``get(key)`` returns the stored value, or None for a key that is not set."""
 
-    def __init__(self, get: Callable[[str], Any]):
-        self._get = get
+    def __init__(self, get: Callable[[str], Any], contains: Callable[[str], bool] = lambda key: False):
+        self._get, self._contains = get, contains
+
+    def _unset(self, key: str, default: Any) -> Any:
+        """``get`` gave None: the key is absent, or ``contains`` says it is there with a value that could not be
+        decoded (QSettings gives None for an unknown @Variant or @Invalid())."""
+        if self._contains(key):
+            return self._bad(key, None, default, "the stored value cannot be decoded")
+        return default
 
     def _bad(self, key: str, raw: Any, default: Any, why: str) -> Any:
         log.warning("settings: ignoring %s=%r (%s); using %r", key, raw, why, default)
@@ -34,7 +41,7 @@ class SettingsReader:
         """An integer among ``allowed`` (INI files give text: "5" reads as 5, "abc" as the default)."""
         raw = self._get(key)
         if raw is None:
-            return default
+            return self._unset(key, default)
         try:
             if isinstance(raw, bool) or not isinstance(raw, (int, str)):
                 raise ValueError
@@ -48,7 +55,7 @@ class SettingsReader:
     def text(self, key: str, default: str = "") -> str:
         raw = self._get(key)
         if raw is None:
-            return default
+            return self._unset(key, default)
         if not isinstance(raw, str):
             return self._bad(key, raw, default, "not text")
         return raw
@@ -57,7 +64,7 @@ class SettingsReader:
         """Bytes saved by the app itself (window geometry); None when unset or not bytes."""
         raw = self._get(key)
         if raw is None:
-            return None
+            return self._unset(key, None)
         if isinstance(raw, (str, int, float)):  # bytes(5) would be five zero bytes
             return self._bad(key, raw, None, "not bytes")
         try:

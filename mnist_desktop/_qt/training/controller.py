@@ -159,7 +159,7 @@ class TrainingController(QObject):
 
     @property
     def data_dir(self) -> str:
-        return SettingsReader(self.settings.value).text(Settings.DATA_DIR)
+        return SettingsReader(self.settings.value, self.settings.contains).text(Settings.DATA_DIR)
 
     # --- starting and stopping -------------------------------------------------------------------
     def start(self, config: TrainConfig | dict[str, Any]) -> bool:
@@ -349,10 +349,14 @@ class TrainingController(QObject):
         store = self.store
 
         def save() -> tuple[Path, dict, float | None, bool]:
-            from trainer.runs import accuracy_in_use
+            from trainer.errors import WriteError
+            from trainer.runs import accuracy_in_use, keep_run
 
             current = accuracy_in_use(store, checkpoint["iteration"])
-            return store.save(checkpoint, activate=False), checkpoint, current, stopped
+            try:
+                return store.save(checkpoint, activate=False), checkpoint, current, stopped
+            except WriteError as e:  # kept elsewhere if anywhere; the sentence says where
+                raise keep_run(checkpoint, e, store) from e
 
         run_job(save, self._on_run_saved, self._on_save_failed, self, Threads.MANY_IMAGES)
 
@@ -364,8 +368,7 @@ class TrainingController(QObject):
         else:
             use = current is None or accuracy >= current or self.confirm_use_worse(iteration, accuracy, current)
         if use:
-            self.store.activate(iteration, path)
-            self.weightsChanged.emit(iteration)
+            use = self.use_run(iteration, path)
         if use:
             in_use = "now in use"
         elif current is None or "fine_tune" in checkpoint:
@@ -394,7 +397,7 @@ class TrainingController(QObject):
         self._plan = None
         self._queue = []
         self._set_busy(False)
-        self.status.emit("The run could not be saved.")
+        self.status.emit(message)
         self.logged.emit(f"failed to save: {message}")
         self.runFailed.emit(message, False)
 
@@ -445,12 +448,19 @@ class TrainingController(QObject):
     def _on_runs_unreadable(self, message: str) -> None:
         self.logged.emit(f"the past runs could not be read: {message}")
 
-    def use_run(self, iteration: int, path: Path | None) -> None:
-        """Use a past run for ``iteration``; None goes back to the shipped weights."""
-        self.store.activate(iteration, path)
+    def use_run(self, iteration: int, path: Path | None) -> bool:
+        """Use a past run for ``iteration``; None goes back to the shipped weights. False, with the sentence in
+        the status, when the choice cannot be written (a read-only or full per-user folder)."""
+        try:
+            self.store.activate(iteration, path)
+        except MnistDesktopError as e:
+            self.status.emit(f"{e} Iteration {iteration} keeps the weights it used.")
+            self.logged.emit(f"could not change the weights of iteration {iteration}: {e}")
+            return False
         self.logged.emit(f"iteration {iteration} uses {path}" if path else
                          f"iteration {iteration} uses the shipped weights again")
         self.weightsChanged.emit(iteration)
+        return True
 
     # --- MNIST -----------------------------------------------------------------------------------
     def need_data(self, message: str, resume: Callable[[str], None] | None = None) -> None:

@@ -124,3 +124,16 @@ def test_the_study_queue_runs_pairs_in_order_and_stop_keeps_the_finished_ones(
         controller.start_study([1], 1, "cpu", 640, str(mnist_dir))
     assert labels == [] and finished.args[0]["iterations"]["1"]["seeds"] == [0]
     assert (plan.output / "study.json").is_file() and not controller.busy
+
+
+def test_a_choice_of_weights_that_cannot_be_written_is_one_sentence_in_the_status(controller, store, qtbot):
+    """Revert (or a past run) where the per-user folder cannot take the choice: here the selection's own name
+    is a folder, so os.replace really fails. The status says so; nothing raises into Qt's event loop."""
+    (store.active_dir / "iteration5").mkdir(parents=True)
+    statuses = []
+    controller.status.connect(statuses.append)
+    with qtbot.assertNotEmitted(controller.weightsChanged):
+        assert controller.use_run(5, None) is False
+    [status] = statuses
+    assert status.startswith(f"{store.active_dir / 'iteration5'} could not be written (it is a folder)")
+    assert status.endswith("Iteration 5 keeps the weights it used.")

@@ -24,7 +24,11 @@ def build_parser() -> argparse.ArgumentParser:
 def launch(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["predict"]:  # its own parser, with its own exit status for bad files
-        return predict_cli.main(argv[1:])
+        try:
+            return predict_cli.main(argv[1:])
+        except KeyboardInterrupt:  # Ctrl-C: quiet, as in mnist-train
+            print("interrupted", file=sys.stderr)
+            return 130
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     if args.command == "bench":

@@ -12,6 +12,8 @@ from PIL import Image
 from mnist_desktop.core.drawing import Stroke
 from mnist_desktop.core.drawings import DrawingStore
 from mnist_desktop.core.preprocess import ImageError, load_image
+from mnist_desktop.predict_cli import EXIT_UNREADABLE
+from tests.app.test_predict_cli import run
 from tests.hostile import digit, png_bytes, png_claiming
 
 
@@ -143,3 +145,18 @@ def test_a_bomb_and_a_16_bit_picture_opened_in_the_window_or_predicted(tmp_path)
     Image.fromarray(paper).save(tmp_path / "wide.png")
     grey = load_image(tmp_path / "wide.png")
     assert grey[30, 20] == 204 and grey[0, 0] == 0  # ink bright on dark, 0.8 of white
+
+
+def test_predict_reads_a_16_bit_photo_and_names_a_pixel_bomb(tmp_path, hwd_dir):
+    """`mnist-desktop predict` reads through the same decoder: a hand-drawn 3 in 16 bits, its darkest ink at
+    10,000 (clipped to 8 bits, every pixel was white), and a bomb, one sentence in its record."""
+    grey = np.asarray(Image.open(hwd_dir / "img" / "3-001.png").convert("L"), np.uint16)
+    three, bomb = tmp_path / "three.png", tmp_path / "bomb.png"
+    Image.fromarray(10_000 + grey * 200).save(three)
+    bomb.write_bytes(png_claiming(20_000, 20_000))
+    out = run("--json", str(three), str(bomb))
+    assert out.returncode == EXIT_UNREADABLE, out.stderr
+    records = {r["file"]: r for r in map(json.loads, out.stdout.strip().splitlines()[:-1])}
+    assert records[str(three)]["digit"] == 3
+    assert records[str(bomb)]["error"] == (f"{bomb} is too large: images up to 40 megapixels are read. Choose a PNG "
+                                           "or JPG of a single digit.")

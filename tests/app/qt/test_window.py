@@ -1,6 +1,7 @@
 import threading
 
 import numpy as np
+import pytest
 from PIL import Image
 from PySide6.QtCharts import QLineSeries
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
@@ -103,6 +104,19 @@ def test_opening_a_dark_on_light_png(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.imageOpened, timeout=10_000):
         window.open_image(str(tmp_path / "one.png"))
         assert window.canvas.drawing.blank  # read on the thread pool: the GUI thread goes on meanwhile
+    settle(qtbot, window)
+    assert top_digit(window) == 1
+
+
+@pytest.mark.parametrize("name, dtype, paper, ink", [("one.png", np.uint16, 60000, 12000),
+                                                     ("one.tiff", np.float32, 1.0, 0.2)])
+def test_opening_a_16_bit_png_or_a_float_tiff(window, qtbot, tmp_path, name, dtype, paper, ink):
+    """Clipped to 8 bits, both read as white paper: "the canvas is empty"."""
+    picture = np.full((200, 150), paper, dtype)
+    picture[30:170, 65:85] = ink
+    Image.fromarray(picture).save(tmp_path / name)
+    with qtbot.waitSignal(window.imageOpened, timeout=10_000):
+        window.open_image(str(tmp_path / name))
     settle(qtbot, window)
     assert top_digit(window) == 1
 

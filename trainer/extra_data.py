@@ -215,18 +215,22 @@ def _rows(text: str, name: str) -> list[tuple[int, dict | None, str]]:
     """labels.csv's rows as (line, row, problem): a row the csv module cannot parse (a field over its limit)
     costs only that row."""
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        columns = set(reader.fieldnames or ())
+    except csv.Error as e:
+        raise DrawingsError(f"{LABELS_CSV} in {name} cannot be read as CSV ({e}), so no drawing could be "
+                            "read.") from e
+    if not {"id", "label", "image"} <= columns:
+        raise DrawingsError(f"{LABELS_CSV} in {name} lacks the columns id, label and image.")
     rows = []
     while True:
         try:
-            row = next(reader)
+            row, problem = next(reader), ""
         except StopIteration:
             return rows
-        except csv.Error as e:  # the DictReader counts only the lines it read well; its reader counts all
-            rows.append((reader.reader.line_num, None, f"it cannot be read as CSV ({e})"))
-            continue
-        if not {"id", "label", "image"} <= set(reader.fieldnames or ()):
-            raise DrawingsError(f"{LABELS_CSV} in {name} lacks the columns id, label and image.")
-        rows.append((reader.reader.line_num, row, ""))
+        except csv.Error as e:
+            row, problem = None, f"it cannot be read as CSV ({e})"
+        rows.append((reader.reader.line_num, row, problem))  # the DictReader's own count skips failed lines
 
 
 def _strokes(archive: zipfile.ZipFile, name: str) -> dict[str, dict]:

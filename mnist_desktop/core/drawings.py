@@ -169,7 +169,8 @@ class DrawingStore:
     def _write(self, drawing: LabelledDrawing) -> None:
         record = {"format": FORMAT, "format_version": FORMAT_VERSION} | drawing.as_record()
         record["image_png"] = base64.b64encode(image_png(drawing.image)).decode("ascii")
-        write_json(make_folder(self.folder) / f"{drawing.id}.json", record)  # WriteError: one sentence
+        make_folder(self.folder)
+        write_json(self._path(drawing.id), record)  # WriteError: one sentence, the old file unchanged
 
     def add(self, image: np.ndarray, strokes: tuple[Stroke, ...], label: object,
             answers: dict[int, int] | None = None) -> LabelledDrawing:

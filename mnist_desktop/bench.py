@@ -208,6 +208,7 @@ def soak(window, strokes: int, clear_every: int = 25) -> dict:
     area = canvas.drawing_area()
     rng = np.random.default_rng(0)
     samples: list[dict] = []
+    recorded = 0  # strokes that reached the drawing
 
     def sample(done: int) -> None:
         samples.append({"strokes": done, "rss_kib": rss_kib(), "none_refcount": sys.getrefcount(None)})
@@ -218,16 +219,19 @@ def soak(window, strokes: int, clear_every: int = 25) -> dict:
     for done in range(1, strokes + 1):
         x = [int(v) for v in rng.integers(area.left() + 10, area.right() - 10, 2)]
         y = [int(v) for v in rng.integers(area.top() + 10, area.bottom() - 10, 2)]
+        before = len(canvas.drawing.strokes)
         QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x[0], y[0]))
         for t in (0.25, 0.5, 0.75, 1.0):
             QTest.mouseMove(canvas, QPoint(round(x[0] + t * (x[1] - x[0])), round(y[0] + t * (y[1] - y[0]))))
         QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(x[1], y[1]))
+        recorded += len(canvas.drawing.strokes) == before + 1
         if done % clear_every == 0:
             canvas.clear()
         QApplication.processEvents()
         if done in (strokes // 2, strokes):
             sample(done)
-    return {"strokes": strokes, "samples": samples}
+    wait_until(lambda: window.prediction_settled, 30)
+    return {"strokes": strokes, "strokes_recorded": recorded, "samples": samples}
 
 
 # --- measurements in this process without Qt, and in child processes -----------------------------------
@@ -253,33 +257,46 @@ def inference_latencies() -> dict:
     return {"one_model_forward_ms": one, "drawing_to_seven_ms": seven, "drawing_to_one_ms": one_drawing}
 
 
-def recognition_latency() -> dict:
-    """One drawing as the window recognises it: strokes rendered to the 28x28, all seven models, the verdict
-    (input checks, each model's statistics, the pixel model). Beside it, in the same run, the reference the
-    issue gave (1.6 ms then): the same drawing rendered and through the same seven forward passes, without a
-    verdict; and the ratio of the two medians."""
+def recognition_workloads(predictor, drawing) -> tuple:
+    """What ``recognition_latency`` times, as two functions of no arguments: the window's recognition of
+    ``drawing`` (rendered, all seven, the verdict), and the reference without the verdict (the same
+    rendering and the same seven forward passes; it returns each model's logits)."""
     import torch
 
     from trainer.augment import normalize
     from trainer.calibration import features_and_logits
+
+    from .core.recognition import drawing_input, recognise_one
+
+    def with_verdict():
+        return recognise_one(predictor, drawing_input(drawing), BENCH_ITERATION)
+
+    @torch.inference_mode()  # as the predictor runs them: no autograd bookkeeping in the reference either
+    def without_verdict() -> dict:
+        x = normalize(torch.from_numpy(drawing_input(drawing).image).view(1, 1, 28, 28))
+        return {i: features_and_logits(predictor.slots[i].parts, x)[1] for i in predictor.available()}
+
+    return with_verdict, without_verdict
+
+
+def recognition_latency() -> dict:
+    """One drawing as the window recognises it: strokes rendered to the 28x28, all seven models, the verdict
+    (input checks, each model's statistics, the pixel model). Beside it, in the same run, the reference: the
+    same drawing rendered and through the same seven forward passes, without a verdict; and the ratio of the
+    two medians."""
     from trainer.timing import latency_ms
 
     from .core.drawing import Drawing, Stroke
     from .core.predictor import Predictor
-    from .core.recognition import drawing_input, recognise_one
 
     predictor = Predictor()
     predictor.load_all()
-    drawing = Drawing(strokes=(Stroke(tuple(nine_stroke()), width=0.07),))
-
-    def without_verdict() -> list:
-        x = normalize(torch.from_numpy(drawing_input(drawing).image).view(1, 1, 28, 28))
-        return [features_and_logits(predictor.slots[i].parts, x) for i in predictor.available()]
-
-    with_verdict = latency_ms(lambda: recognise_one(predictor, drawing_input(drawing), BENCH_ITERATION), repeats=300)
-    without = latency_ms(without_verdict, repeats=300)
-    return {"drawing_to_seven_with_verdict_ms": with_verdict, "drawing_to_seven_without_verdict_ms": without,
-            "verdict_over_without": with_verdict[0] / without[0]}
+    with_verdict, without_verdict = recognition_workloads(
+        predictor, Drawing(strokes=(Stroke(tuple(nine_stroke()), width=0.07),)))
+    timed = latency_ms(with_verdict, repeats=300)
+    reference = latency_ms(without_verdict, repeats=300)
+    return {"drawing_to_seven_with_verdict_ms": timed, "drawing_to_seven_without_verdict_ms": reference,
+            "verdict_over_without": timed[0] / reference[0]}
 
 
 def explanation_latency() -> dict:

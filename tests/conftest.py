@@ -2,11 +2,37 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# A test that could hang (a FIFO opened by mistake, a signal that never comes) fails after this long instead;
+# ``@pytest.mark.time_limit(seconds)`` sets another limit. Generous: a training test on a loaded 2-core
+# machine takes minutes. (A SIGALRM in this file, not pytest-timeout: no new dependency for one timer.)
+TIME_LIMIT_S = 900
+
+
+@pytest.fixture(autouse=True)
+def time_limit(request):
+    if not hasattr(signal, "SIGALRM"):  # Windows: no limit
+        yield
+        return
+    marker = request.node.get_closest_marker("time_limit")
+    seconds = marker.args[0] if marker else TIME_LIMIT_S
+
+    def expired(signum, frame):
+        pytest.fail(f"{request.node.name} took more than its {seconds} s (tests/conftest.py's time limit)")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(autouse=True)

@@ -5,7 +5,7 @@ is wrapped as ``Scores``: images in [0, 1] in, the ten logits out (the study's n
 final log-softmax left out), so a map is in logit units per pixel. A target is one digit's logit, or the
 difference "digit and not rival" for the contrast "why 7 and not 1".
 
-The app uses integrated gradients (``ATTRIBUTION_METHOD``): ``python -m mnist_desktop.core.attribution_sanity``
+The app uses integrated gradients (``ATTRIBUTION_METHOD``): ``python -m tests.app.core.attribution_sanity``
 measures the sanity checks that chose it (README, "See inside").
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ from torch import nn
 
 from mnist_desktop.core.attribution import (GradCam, GradientTimesInput, IntegratedGradients, Scores, Target,
                                             diverging_rgb, rank_correlation)
-from mnist_desktop.core.attribution_sanity import mean_rank_correlation, randomised, train_briefly
+from .attribution_sanity import mean_rank_correlation, randomised, train_briefly
 from mnist_desktop.core.predictor import fused_for_inference
 from trainer.checkpoint import load_model
 from trainer.data import load_mnist

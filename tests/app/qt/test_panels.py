@@ -1,6 +1,8 @@
 """The verdict in the window, with real mouse events: the Recognise panel and the Compare cards."""
 import numpy as np
 
+from trainer.iterations import ITERATIONS
+
 from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK, UNFAMILIAR
 
 from tests.app.conftest import draw, settle
@@ -36,6 +38,21 @@ def test_a_filled_blob_is_a_blob(window, qtbot):
     draw(qtbot, window.canvas, zigzag)
     assert window.recognition.verdict.reason in (TOO_MUCH_INK, NO_STROKES)
     assert "filled blob" in window.recognise.panel.verdict.text()
+
+
+def test_the_best_guess_is_the_iteration_in_views(window, qtbot):
+    """A plus is not a digit for the seven together; switching the iteration in view (no new recognition)
+    shows that iteration's best guess and confidence."""
+    for points in ([(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]):
+        draw(qtbot, window.canvas, points)
+    shown = {}
+    for n in ITERATIONS:
+        window.iteration_action[n].trigger()
+        p = window.probabilities[n]
+        guess = f"Best guess: {int(np.argmax(p))} ({p.max() * 100:.0f}%)"
+        assert guess in window.recognise.panel.verdict.text()
+        shown[n] = guess
+    assert len(set(shown.values())) > 1  # the iterations differ, so the text tells which one is in view
 
 
 def test_each_compare_card_shows_its_own_verdict(window, qtbot):

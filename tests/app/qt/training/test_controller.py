@@ -6,6 +6,8 @@ point of the run whatever the machine's load.
 """
 from __future__ import annotations
 
+import threading
+
 import pytest
 from PySide6.QtCore import QSettings
 
@@ -90,6 +92,33 @@ def test_stop_during_the_last_evaluation_keeps_the_epoch_when_asked_but_a_worse_
     (iteration, new, current), = asked
     assert iteration == 5 and new == runs[0].test_accuracy < current  # 256 images against the shipped weights
     assert store.active_path(5) is None and changed == []  # the person kept the model in use
+
+
+def test_a_stop_during_the_calibration_wins_over_the_finished_that_follows(
+        controller, store, qtbot, mnist_dir, monkeypatch):
+    """The run looks at Stop for the last time before it calibrates; a Stop pressed while it calibrates comes
+    too late for the run, which yields Finished, and the controller must still save nothing."""
+    import trainer.calibration as calibration
+
+    calibrating, proceed = threading.Event(), threading.Event()
+    calibrate = calibration.calibrate
+
+    def calibrate_once_stop_is_pressed(*args, **kwargs):
+        calibrating.set()
+        proceed.wait(RUN_TIMEOUT_MS / 1000)
+        return calibrate(*args, **kwargs)
+
+    monkeypatch.setattr(calibration, "calibrate", calibrate_once_stop_is_pressed)
+    ended, outcome = [], []
+    controller.runStopped.connect(lambda: outcome.append("stopped"))
+    controller.runFinished.connect(lambda path: outcome.append("saved"))
+    controller.start(tiny(mnist_dir, images=256))
+    controller.job.yielded.connect(lambda event: ended.append(type(event).__name__))
+    qtbot.waitUntil(calibrating.is_set, timeout=RUN_TIMEOUT_MS)
+    controller.stop()
+    proceed.set()
+    qtbot.waitUntil(lambda: bool(outcome), timeout=RUN_TIMEOUT_MS)
+    assert ended[-1] == "Finished" and outcome == ["stopped"] and nothing_saved(store)
 
 
 def test_bad_settings_are_refused_with_one_sentence(controller, store, qtbot, mnist_dir):

@@ -1,4 +1,5 @@
-"""The sanity checks of Adebayo et al. (2018) for the attribution methods, measured. Qt-free.
+"""The sanity checks of Adebayo et al. (2018) for the attribution methods, measured. A developer tool (it trains
+models of its own), kept out of the shipped packages.
 
 A method that explains the model must give different maps when the model is different: (1) the model's
 weights randomised, (2) the model trained on shuffled labels. Each check is the mean Spearman rank
@@ -6,7 +7,7 @@ correlation between the maps of the real and the changed model over the same tes
 magnitudes, as in the paper, on the digit's ink): near 1 means the method ignores the model and mostly draws
 the input.
 
-    python -m mnist_desktop.core.attribution_sanity      # prints the table the README quotes
+    python -m tests.app.core.attribution_sanity      # prints the table the README quotes
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from trainer.checkpoint import load_model
 from trainer.data import load_mnist
 from trainer.iterations import build_model
 
-from .attribution import GradCam, GradientTimesInput, IntegratedGradients, Scores, Target, rank_correlation
+from mnist_desktop.core.attribution import GradCam, GradientTimesInput, IntegratedGradients, Scores, Target, rank_correlation
 
 METHODS = (IntegratedGradients, GradientTimesInput, GradCam)
 BRIEF_TRAINING = dict(iteration=1, images=2000, epochs=1, lr=0.002, batch_size=64)

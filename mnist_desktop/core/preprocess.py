@@ -2,9 +2,10 @@
 
 MNIST digits were scaled (keeping their aspect ratio, anti-aliased) so their bounding box fits 20x20, then
 placed in a 28x28 frame with their centre of mass at the centre. Doing the same to a drawing is what makes
-a model trained on MNIST recognise it. A picture's strokes are also grown or thinned to MNIST's pen first,
-where they can be measured (with_mnist_pen): a fine pen's hairlines and a marker's bands both come out
-2.4 pixels wide, as MNIST's strokes are.
+a model trained on MNIST recognise it. A picture drawn with a pen thinner than MNIST's, whose strokes would
+shrink to faint hairlines, is traced to its centre lines and drawn as a drawing is, with MNIST's pen; a
+bolder pen's strokes are thinned to MNIST's pen where they can be measured (to_mnist): a fine pen's digit
+and a marker's, small in a corner or filling the picture, reach the models like the same digit drawn.
 """
 from __future__ import annotations
 
@@ -22,17 +23,23 @@ INK_LEVEL = 0.2  # a pixel is ink above this fraction of the brightest pixel
 MIN_INK = 16  # brightest pixel (0-255) below this: the canvas is blank
 MIN_EXTENT = 0.06  # a bounding box whose longer side is under this fraction of the image is a speck
 
-# The pen of an opened picture is measured and changed with the digit's longer side at most WORK_BOX pixels
-# (a larger digit is shrunk to it first: 6 times the 20-pixel box, so a 2-pixel pen on a 280 canvas still
-# shows), and only where what is measured is pen strokes (see with_mnist_pen).
+# An opened picture's pen is measured with the digit's longer side at most WORK_BOX pixels (a larger digit is
+# shrunk to it first: 6 times the 20-pixel box, so a 2-pixel pen on a 280 canvas still shows). Pen strokes
+# thinner than MNIST's are traced to their centre lines (thin_pen); others are grown or thinned to MNIST's pen
+# (with_mnist_pen).
 WORK_BOX = 6 * DIGIT_BOX
-MIN_PEN_BOX = 2 * DIGIT_BOX  # a smaller digit is left as it is: its strokes are a pixel or two, not measurable
-# Measured with render.stroke_width on MNIST's 60k training digits, relative to the longer side of the box:
-# width 0.118 (median), 0.214 (99%); length (ink over width) at most 3.8.
+MIN_PEN_BOX = 2 * DIGIT_BOX  # a smaller digit keeps its pen: its strokes are a pixel or two, not measurable
+# Measured with render.stroke_width on MNIST's training digits, relative to the longer side of the box:
+# width 0.119 (median), 0.064 (0.1th percentile), 0.214 (99th); length (ink over width) at most 3.8.
+THIN_PEN = 0.064  # thinner strokes shrink to faint hairlines in the 20-pixel box: they are traced
 MAX_PEN_WIDTH = 0.25  # a 3:1 filled bar measures 0.25, a disc 0.5: wider is a blob. Below the verdict's blob
 #                       limit (5.71 px of 20, 0.29), so nothing it would call a blob is thinned into strokes.
 MAX_PEN_LENGTH = 4.5  # longer is noise, a texture, a page of speckles
 PEN_TOLERANCE = 1.0  # px in the 20-pixel box: strokes must then measure the pen within this (MNIST: 1.6-3.6)
+# A photo's grey fields: pen strokes have their ink within FIELD_MARGIN pixels (at work) of their bright core
+# (above half the peak); more than MAX_FIELD_INK of the ink farther out is shading, not a pen's edge.
+FIELD_MARGIN = 3
+MAX_FIELD_INK = 0.1
 
 
 def grey_levels(gray: object) -> np.ndarray:
@@ -115,6 +122,31 @@ def grown(image: np.ndarray, steps: float) -> np.ndarray:
     return image
 
 
+def pen_measures(digit: np.ndarray) -> tuple[np.ndarray, float, float]:
+    """``digit`` (a picture cut to its ink, uint8 or float32) with its longer side at most WORK_BOX and its
+    peak 1, and its strokes' width (render.stroke_width's: ink over half the outline) and length (ink over
+    width) there, in pixels."""
+    from .render import stroke_width  # render imports this module's sizes
+
+    work = resized(digit, WORK_BOX) if max(digit.shape) > WORK_BOX else digit.astype(np.float32)
+    work = work / work.max()
+    width = float(stroke_width(np.pad(work, 1)))  # padded: the crop's ink touches its edges, which are outline
+    return work, width, float(work.sum()) / max(width, 1e-6)  # a stroke's ink is its width times its length
+
+
+def thin_pen(digit: np.ndarray) -> bool:
+    """Whether ``digit`` (a picture cut to its ink) is pen strokes thinner than MNIST's (pen_measures): width
+    under THIN_PEN of the longer side L, length at most MAX_PEN_LENGTH of L (longer: noise, a texture), and
+    at most MAX_FIELD_INK of the ink FIELD_MARGIN pixels or more from the bright core (more: a photo's
+    shading)."""
+    work, width, length = pen_measures(digit)
+    longer_side = max(work.shape)
+    inner = slice(FIELD_MARGIN + 1, -FIELD_MARGIN - 1)  # grown pads by that much
+    near = grown((work > 0.5).astype(np.float32), FIELD_MARGIN)[inner, inner] > 0
+    field = float(work[~near].sum() / work.sum())
+    return width < THIN_PEN * longer_side and length <= MAX_PEN_LENGTH * longer_side and field <= MAX_FIELD_INK
+
+
 def cropped(image: np.ndarray) -> np.ndarray:
     """``image`` cut to its ink (see ink_box)."""
     return image[ink_box(image, float(image.max()))]
@@ -135,10 +167,8 @@ def with_mnist_pen(digit: np.ndarray) -> np.ndarray:
 
     if max(digit.shape) < MIN_PEN_BOX:
         return digit
-    work = resized(digit, WORK_BOX) if max(digit.shape) > WORK_BOX else digit.astype(np.float32)
+    work, width, length = pen_measures(digit)
     longer_side = max(work.shape)
-    width = float(stroke_width(np.pad(work, 1)))  # padded: the crop's ink touches its edges, which are outline
-    length = float(work.sum() / work.max()) / max(width, 1e-6)  # a stroke's ink is its width times its length
     if width > MAX_PEN_WIDTH * longer_side or length > MAX_PEN_LENGTH * longer_side:
         return digit
     rho = STROKE_WIDTH / DIGIT_BOX
@@ -172,7 +202,14 @@ def with_mnist_pen(digit: np.ndarray) -> np.ndarray:
 
 def to_mnist(gray: np.ndarray) -> np.ndarray | None:
     """2-D grey image (see grey_levels), ink bright on dark, any size -> float32 [28, 28] in [0, 1], or None
-    if no digit. A picture's strokes are made as wide as MNIST's where they can be measured."""
+    if no digit. Strokes of a pen thinner than MNIST's (thin_pen), which would shrink to faint hairlines, are
+    traced to their centre lines and rendered as a drawing is (trace.py, render.render_strokes), with MNIST's
+    pen; other pictures are scaled as MNIST's scans were (raster_to_mnist), their strokes grown or thinned
+    to MNIST's pen where they can be measured (with_mnist_pen), and blobs, photos and noise as they are, so
+    that the verdict sees them for what they are."""
+    from .render import render_strokes
+    from .trace import trace
+
     gray = grey_levels(gray)
     peak = int(gray.max(initial=0))
     if peak < MIN_INK:
@@ -180,7 +217,17 @@ def to_mnist(gray: np.ndarray) -> np.ndarray | None:
     digit = gray[ink_box(gray, peak)]
     if max(digit.shape) < MIN_EXTENT * max(gray.shape):
         return None
-    small = resized(with_mnist_pen(digit), DIGIT_BOX)
+    if thin_pen(digit):
+        drawing = trace(digit)
+        if drawing is not None:
+            return render_strokes(drawing)
+    return raster_to_mnist(with_mnist_pen(digit))
+
+
+def raster_to_mnist(digit: np.ndarray) -> np.ndarray:
+    """A picture cut to its ink (uint8 or float32) -> float32 [28, 28] in [0, 1], as MNIST was made from its
+    scans: scaled so that its longer side is 20 pixels, centre of mass at the centre."""
+    small = resized(digit, DIGIT_BOX)
     small = np.clip(small / small.max(), 0.0, 1.0)
     # Put the centre of mass at the frame's centre, shifting by whole pixels as MNIST did.
     ys, xs = np.indices(small.shape)

@@ -15,7 +15,7 @@ import numpy as np
 from .drawing import Drawing, Stroke
 from .preprocess import resized
 
-INK_CUT = 0.5  # of the peak: brighter is ink when thinning
+INK_CUT = 0.5  # of the ink's brightness (MNIST's: its peak): brighter is ink when thinning
 PEN_PIXELS = 4.0  # strokes are thinned at about this width: thin enough to be fast, wide enough not to break
 WORK_SIDE = (24, 96)  # the ink's longer side at work is kept within these (a hairline is grown instead)
 MIN_WIDTH = 2.0  # thinner strokes at work (a hairline shrunk) are grown to this before thinning
@@ -118,7 +118,7 @@ def _walk(neighbours: list[list[int]]) -> list[list[int]]:
 
 def _polylines(skeleton: np.ndarray, link: np.ndarray, spur: float) -> list[np.ndarray]:
     """One skeleton [H, W] and its links [8, H, W] (changed here) -> polylines [N, 2] of (row, column) at the
-    pixels' centres, twigs up to ``spur`` long cut."""
+    pixels' centres, twigs shorter than ``spur`` cut."""
     height, width = skeleton.shape
     while True:
         rows, cols = np.nonzero(skeleton)
@@ -201,7 +201,7 @@ def trace(gray: np.ndarray) -> Drawing | None:
     strokes as a Drawing in canvas units (the image is the 1 x 1 canvas), None if it has no ink. The ink is
     cut out and scaled so that its strokes are about PEN_PIXELS wide (its longer side within WORK_SIDE); a
     hairline shrunk is grown to MIN_WIDTH."""
-    from .preprocess import grey_levels, grown, ink_box
+    from .preprocess import INK_LEVEL, grey_levels, grown, ink_box
     from .render import stroke_width
 
     image = grey_levels(gray).astype(np.float32) / 255.0
@@ -218,7 +218,9 @@ def trace(gray: np.ndarray) -> Drawing | None:
     work_width = width * side / longer
     if work_width < MIN_WIDTH:
         work = grown(work, (MIN_WIDTH - work_width) / 2)
-    skeleton = skeletons(work > INK_CUT)
+    # A picture's strokes may be fainter than its brightest pixel (a worn pen, a scan): cut at half their
+    # typical brightness, the median of the ink (what ink_box counts as ink), not at half the peak.
+    skeleton = skeletons(work > INK_CUT * float(np.median(work[work > INK_LEVEL])))
     if not skeleton.any():
         return None
     lines = _polylines(skeleton, links(skeleton), max(work_width, MIN_WIDTH))

@@ -6,8 +6,8 @@ import pytest
 from PIL import Image
 
 from mnist_desktop.core.drawing import Drawing
-from mnist_desktop.core.preprocess import (ImageError, bright_on_dark, grown, ink_box, load_image, to_mnist,
-                                           with_mnist_pen)
+from mnist_desktop.core.preprocess import (ImageError, bright_on_dark, grown, ink_box, load_image, thin_pen,
+                                           to_mnist, with_mnist_pen)
 from mnist_desktop.core.render import STROKE_WIDTH, render_as_drawn, stroke_width
 from mnist_desktop.core.verdict import MAX_STROKE_WIDTH
 
@@ -137,7 +137,8 @@ def with_other_pens(images: np.ndarray) -> dict[str, list[np.ndarray]]:
 
 def test_mnist_digits_thinned_or_thickened_are_read_as_well(mnist_dir, iteration_5):
     """Through to_mnist, MNIST's test digits with a fine pen or a marker measure MNIST's pen again and are
-    read at least as often as the digits as they are (within one point)."""
+    read nearly as often as the digits as they are: within one point with a marker, three with a fine pen,
+    which is traced (MNIST's digits traced and rendered are read 2 points less often: see test_trace)."""
     from trainer.data import load_mnist
 
     images, labels = load_mnist("test", mnist_dir)
@@ -145,9 +146,9 @@ def test_mnist_digits_thinned_or_thickened_are_read_as_well(mnist_dir, iteration
                 for name, pictures in with_other_pens(images[:200].numpy()).items()}
     read = {name: np.mean([iteration_5(image) == label for image, label in zip(inputs, labels.tolist())])
             for name, inputs in variants.items()}
-    for name in ("fine pen (eroded 5 px)", "marker (dilated 5 px)"):
+    for name, points in (("fine pen (eroded 5 px)", 0.03), ("marker (dilated 5 px)", 0.01)):
         assert abs(np.median(stroke_width(np.stack(variants[name]))) - STROKE_WIDTH) <= 0.2
-        assert read[name] >= read["as they are"] - 0.01, read
+        assert read[name] >= read["as they are"] - points, read
 
 
 def test_a_thick_bar_is_thinned_and_a_block_is_left_a_blob():
@@ -166,6 +167,14 @@ def test_photos_noise_and_tiny_pictures_are_left_as_they_are():
     for picture in pictures + [tiny]:
         digit = picture[ink_box(picture, picture.max())]  # as to_mnist crops it
         assert with_mnist_pen(digit) is digit
+        assert not thin_pen(digit) or picture is tiny
+
+
+def test_a_hairline_is_traced_and_drawn_with_mnists_pen():
+    picture = np.zeros((30, 30), np.uint8)
+    picture[3:27, 15] = 255  # a 1, one pixel wide, too small for the pen step: scaled to 20, a faint line
+    assert thin_pen(picture[ink_box(picture, 255)])
+    assert abs(stroke_width(to_mnist(picture)) - STROKE_WIDTH) <= 0.5
 
 
 def test_growing_and_thinning_move_edges_by_the_step():
@@ -269,9 +278,10 @@ def test_an_empty_image_holds_no_digit():
 
 
 def main() -> None:
-    """Print iteration 5's accuracy through to_mnist with and without the pen step, the figures the README
-    quotes: MNIST's first 1,000 test digits with other pens, the template digits drawn with four pens, and
-    hwd1000's drawings as 280x280 canvases (evaluation only)."""
+    """Print iteration 5's accuracy through to_mnist with neither the pen step nor tracing, with the pen step
+    alone, and with both (as it is), the figures the README quotes: MNIST's first 1,000 test digits with other
+    pens, the template digits drawn with four pens, and hwd1000's drawings as 280x280 canvases (evaluation
+    only). tests/app/core/pictures.py measures small pictures in a corner."""
     import os
     from pathlib import Path
 
@@ -286,15 +296,17 @@ def main() -> None:
 
     def report(name: str, pictures: list[np.ndarray], labels: np.ndarray) -> None:
         line = f"{name:46s}"
-        for step, pen in (("without", lambda digit: digit), ("with", with_mnist_pen)):
-            preprocess.with_mnist_pen = pen  # to_mnist with or without the pen step
+        for step, pen, traced in (("neither", lambda digit: digit, lambda digit: False),
+                                  ("pen step", with_mnist_pen, lambda digit: False),
+                                  ("both", with_mnist_pen, thin_pen)):
+            preprocess.with_mnist_pen, preprocess.thin_pen = pen, traced
             images = np.stack([to_mnist(picture) for picture in pictures])
             with torch.no_grad():
                 read = (model(normalize(torch.from_numpy(images))).argmax(1).numpy() == labels).mean() * 100
             widths = stroke_width(images)
-            line += (f"  {step} the pen step: {read:5.1f}%, width {np.median(widths):.2f} px"
+            line += (f"  {step}: {read:5.1f}%, width {np.median(widths):.2f} px"
                      f" ({np.quantile(widths, 0.05):.2f}-{np.quantile(widths, 0.95):.2f})")
-        preprocess.with_mnist_pen = with_mnist_pen
+        preprocess.with_mnist_pen, preprocess.thin_pen = with_mnist_pen, thin_pen
         print(line)
 
     images, labels = load_mnist("test")

@@ -31,6 +31,7 @@ from .views.drawings import DrawingsView, digit_of_key
 from .views.inside import InsideView
 from .views.recognise import RecogniseView
 from .widgets.canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
+from .widgets.quit_question import QuitQuestion
 from .widgets.wheel_guard import WheelGuard, guard_wheel
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         self.probabilities: dict[int, np.ndarray] = {}
         self.last_error: str | None = None
         self.abandoned_threads = False  # closing gave up waiting on a job; the process must exit hard
+        self.quit_question: QuitQuestion | None = None  # the latest "Quit while training?"
         self.shipped_metrics = read_metrics()
         saved = SettingsReader(self.settings.value, self.settings.contains)
 
@@ -135,7 +137,7 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open, self._ask_open_image)
         self.save_action = self._action("&Save drawing…", QKeySequence.StandardKey.Save, self._ask_save_drawing)
-        self.quit_action = self._action("&Quit", QKeySequence.StandardKey.Quit, self.close)
+        self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)  # StandardKey.Quit is none on Windows
         self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo, self.canvas.undo, "Undo the last stroke")
         self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo, self.canvas.redo)
         self.clear_action = self._action("&Clear", "Ctrl+L", self.canvas.clear, "Clear the canvas")
@@ -356,9 +358,22 @@ class MainWindow(QMainWindow):
             self.save_drawing(path)
 
     def confirm_stop_training(self) -> bool:
-        answer = QMessageBox.question(self, "Training is running",
-                                      "A training run is in progress. Stop it (nothing is saved) and quit?")
-        return answer == QMessageBox.StandardButton.Yes
+        """Quit during a run? The run waits at its next batch while asked; the question follows it."""
+        controller = self.training.controller
+        question = QuitQuestion(*controller.describe_work(), self)
+        self.quit_question = question  # for tests
+        controller.status.connect(question.show_status)
+        controller.busyChanged.connect(question.run_ended)
+        controller.pause(True)
+        try:
+            question.exec()
+        finally:
+            controller.status.disconnect(question.show_status)
+            controller.busyChanged.disconnect(question.run_ended)
+            if question.quits():
+                controller.stop()  # before it is let go: not one batch more
+            controller.pause(False)
+        return question.quits()
 
     def closeEvent(self, event) -> None:
         """Close within a few seconds whatever runs: ask the run to stop, wait a bounded time, and if a job

@@ -14,6 +14,7 @@ finished run. A Stop that arrives while the last epoch is evaluated wins over th
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -70,11 +71,16 @@ def list_saved_runs(store: RunStore, limit: int = RUNS_LISTED) -> list[tuple[Run
     return runs
 
 
-def training_run(config: TrainConfig, state: JobState):
-    """The trainer's events for ``config``, until it ends or ``state`` is cancelled (checked every batch)."""
+def training_run(config: TrainConfig, state: JobState, go: threading.Event):
+    """The trainer's events for ``config``, until it ends or ``state`` is cancelled (checked every batch);
+    while ``go`` is cleared the run waits at its next check."""
     from trainer.training import train
 
-    return train(config, state.cancelled)
+    def should_stop() -> bool:
+        go.wait()
+        return state.cancelled()
+
+    return train(config, should_stop)
 
 
 @dataclass
@@ -140,6 +146,9 @@ class TrainingController(QObject):
         self._done = 0  # runs of the queue finished and saved
         self._queue_started = 0.0
         self._stop_requested = False
+        self._go = threading.Event()  # cleared: the run waits at its next batch (see pause)
+        self._go.set()
+        self._progress: Progress | None = None  # of the run in progress, after its latest batch
         self._plan: StudyPlan | None = None  # set while a study runs
         self._resume: Callable[[str], None] | None = None  # what waits for MNIST, given the folder
         self._download: Job | None = None
@@ -246,8 +255,9 @@ class TrainingController(QObject):
             self._end_queue()
             return
         run = self._queue[self._done]
-        job = self.job = Job(lambda state: training_run(run.config, state), Threads.TRAINING, stops_itself=True,
-                                  owner=self)
+        self._progress = None
+        job = self.job = Job(lambda state: training_run(run.config, state, self._go), Threads.TRAINING,
+                             stops_itself=True, owner=self)
         job.yielded.connect(lambda event: self._on_event(job, event))
         job.errored.connect(lambda error: self._on_failed(job, error))
         self.status.emit("Loading MNIST…")
@@ -262,7 +272,29 @@ class TrainingController(QObject):
         self._stop_requested = True
         if self.job is not None:
             self.job.quit()
+        self._go.set()  # a paused run must reach its stop check
         self.status.emit("Stopping…")
+
+    def pause(self, paused: bool) -> None:
+        """Hold the run at its next batch (a study also before its next run) while the person is asked
+        something; False lets it go on."""
+        (self._go.clear if paused and not self._stop_requested else self._go.set)()
+
+    def describe_work(self) -> tuple[str, str]:
+        """What trains now, and what ending it now (closing the window) loses: two sentences, for a question
+        asked meanwhile. Only while busy."""
+        progress, run = self._progress, self._queue[self._done] if self._done < len(self._queue) else None
+        where = f": epoch {progress.epoch} of {progress.epochs}, {progress.run_fraction:.0%} done" if progress else ""
+        if self._plan is not None:
+            label = f" ({run.label})" if run else ""
+            return (f"A study is running, run {self._done + 1} of {len(self._queue)}{label}{where}.",
+                    f"The {self._done} run{'s' * (self._done != 1)} finished so far stay in {self._plan.output}; "
+                    "the one in progress is not saved.")
+        if run is None:
+            return "A run is ending.", "What it has not saved yet is lost."
+        config = run.config
+        doing = "being fine-tuned on your drawings" if config.extra_data else "training"
+        return f"Iteration {config.iteration} is {doing}{where}.", "Nothing of this run is saved."
 
     def shutdown(self) -> None:
         """Stop the run and the download; nothing they still send arrives (the window is closing and waits
@@ -305,9 +337,10 @@ class TrainingController(QObject):
         run_fraction = epoch_position(event.epoch, event.batch, event.batches) / event.epochs
         overall = queue_fraction([run.size for run in self._queue], self._done, run_fraction)
         self.batch.emit(event)
-        self.progressed.emit(Progress(event.epoch, event.epochs, run_fraction, overall,
-                                      time_left(time.perf_counter() - self._queue_started, overall),
-                                      event.images_per_s, self._done + 1, len(self._queue)))
+        self._progress = progress = Progress(event.epoch, event.epochs, run_fraction, overall,
+                                             time_left(time.perf_counter() - self._queue_started, overall),
+                                             event.images_per_s, self._done + 1, len(self._queue))
+        self.progressed.emit(progress)
 
     def _on_failed(self, job: Job, error: BaseException) -> None:
         from trainer.errors import DataNotFoundError

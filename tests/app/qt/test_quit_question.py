@@ -120,7 +120,7 @@ def test_stop_and_quit_ends_the_paused_run_and_saves_nothing(active, qtbot, monk
 
 def test_a_run_that_ends_while_asked_turns_the_question_into_quit_or_not(active, qtbot, monkeypatch):
     window = active
-    worse = read_checkpoint(shipped_weights_path(5)) | {"test_accuracy": 50.0, "seconds": 1.0}
+    worse = read_checkpoint(shipped_weights_path(5)).as_dict() | {"test_accuracy": 50.0, "seconds": 1.0}
     stand_in = StandIn(finish=worse)
     asked_worse = []
     window.training.controller.confirm_use_worse = lambda *args: asked_worse.append(args) or False

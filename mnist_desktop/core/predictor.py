@@ -14,7 +14,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from trainer import calibration, digit_shapes
 from trainer.augment import normalize
-from trainer.checkpoint import model_from_checkpoint, read_checkpoint
+from trainer.checkpoint import CheckpointInfo, model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
 from trainer.iterations import ITERATIONS
 from trainer.paths import shipped_weights_dir, shipped_weights_path
@@ -34,7 +34,7 @@ class Slot:
     retrained: bool
     model: torch.nn.Module | None = field(default=None, repr=False)
     error: str | None = None
-    info: dict = field(default_factory=dict)  # checkpoint metadata without the weights
+    info: CheckpointInfo | None = None  # the checkpoint's metadata, once loaded
     parts: tuple | None = field(default=None, repr=False)  # the model up to its last feature maps, and the rest
     scorer: calibration.Scorer | None = field(default=None, repr=False)  # the statistics, ready to score
     statistics_error: str | None = None  # why there is no scorer: the model predicts, but not in the verdict
@@ -47,7 +47,7 @@ class Slot:
     @property
     def statistics(self) -> dict | None:
         """What the verdict needs from this model's training digits (trainer.calibration), if its file has it."""
-        return self.info.get(calibration.KEY)
+        return self.info.extra.get(calibration.KEY) if self.info else None
 
 
 @dataclass
@@ -86,7 +86,7 @@ class Predictor:
             checkpoint = read_checkpoint(path)
             slot.model = fused_for_inference(model_from_checkpoint(checkpoint, iteration, str(path)))
             slot.parts = calibration.split_model(slot.model)
-            slot.info = checkpoint.info.as_dict()
+            slot.info = checkpoint.info
         except MnistDesktopError as e:
             slot.error = str(e)
         else:

@@ -191,7 +191,7 @@ class CompareView(QWidget):
         for row, (n, it) in enumerate(ITERATIONS.items()):
             slot = self.predictor.slots[n]
             shipped = self.shipped_metrics.get(n, {}).get("test_accuracy")
-            accuracy = slot.info.get("test_accuracy") if slot.retrained else shipped
+            accuracy = (slot.info.test_accuracy if slot.info else None) if slot.retrained else shipped
             seeds = self.study.get("iterations", {}).get(str(n))
             values = [str(n), f"{it.params:,}", str(it.recipe.epochs),
                       "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),
@@ -260,7 +260,7 @@ class CompareView(QWidget):
         self.chart.setTitle("Test accuracy per epoch (10k test set), weights in use")
         values, epochs = [], 1
         for n, slot in self.predictor.slots.items():
-            history = slot.info.get("history", [])
+            history = slot.info.history if slot.info else []
             if not history:
                 continue
             series = QLineSeries()

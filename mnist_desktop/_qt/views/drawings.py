@@ -123,7 +123,7 @@ class DrawingsScores(QWidget):
                             "iteration uses now." if count else NO_DRAWINGS)
         for row, n in enumerate(ITERATIONS):
             slot = predictor.slots.get(n) if predictor else None
-            mnist = slot.info.get("test_accuracy") if slot and slot.available else None
+            mnist = slot.info.test_accuracy if slot and slot.info else None
             result = evaluations.get(n)
             right = sum(result.confusion[d][d] for d in range(10)) if result else None
             values = [str(n), f"{mnist:.2f}%" if mnist is not None else "–",

@@ -1,6 +1,8 @@
 """The Recognise tab: the iteration in view, its card, and what it makes of the drawing."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -10,6 +12,9 @@ from trainer.iterations import ITERATIONS
 from ...core.verdict import Verdict
 from ..widgets.iteration_picker import IterationPicker
 from ..widgets.panels import RecognitionPanel, card_html
+
+if TYPE_CHECKING:
+    from trainer.checkpoint import CheckpointInfo
 
 UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
 
@@ -29,7 +34,8 @@ class RecogniseView(QWidget):
         layout.addWidget(self.panel)
         layout.addStretch(1)
 
-    def show_card(self, iteration: int, measured: float | None, retrained: dict | None, error: str | None) -> None:
+    def show_card(self, iteration: int, measured: float | None, retrained: CheckpointInfo | None,
+                  error: str | None) -> None:
         """``measured``: the shipped weights' test accuracy; ``retrained``: the run in use, if any."""
         self.card.setText(card_html(ITERATIONS[iteration], measured, retrained, error))
 

@@ -1,12 +1,17 @@
 """The recognition panel, its probability bars and the iteration card. They only display what they get."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from trainer.iterations import Iteration, describe_layers
+
+if TYPE_CHECKING:
+    from trainer.checkpoint import CheckpointInfo
 
 from ...core.verdict import EMPTY, Verdict
 
@@ -150,7 +155,7 @@ class RecognitionPanel(QGroupBox):
                 self.verdict.setText(f"{confidence:.1f}% confident")
 
 
-def card_html(it: Iteration, measured: float | None, retrained: dict | None, error: str | None) -> str:
+def card_html(it: Iteration, measured: float | None, retrained: CheckpointInfo | None, error: str | None) -> str:
     """The iteration card: what it tried, its layers and recipe, and its honest accuracy."""
     r = it.recipe
     rows = [
@@ -161,10 +166,10 @@ def card_html(it: Iteration, measured: float | None, retrained: dict | None, err
     shipped = f"{measured:.2f}%" if measured is not None else "not measured"
     rows.append(f"Test accuracy (10k MNIST test set): <b>{shipped}</b> shipped weights")
     if retrained:
-        epochs = retrained["epochs"]
-        rows.append(f"<b>Retrained</b>: {retrained['test_accuracy']:.2f}% test accuracy "
-                    f"({epochs} epoch{'s' * (epochs != 1)} on {retrained['train_images']:,} images, "
-                    f"seed {retrained['seed']}) — in use")
+        epochs = retrained.epochs
+        rows.append(f"<b>Retrained</b>: {retrained.test_accuracy:.2f}% test accuracy "
+                    f"({epochs} epoch{'s' * (epochs != 1)} on {retrained.train_images:,} images, "
+                    f"seed {retrained.seed}) — in use")
     rows.append(f"<span style='color:gray'>The study reported {it.study_accuracy:g}%, measured on the 60k "
                 f"augmented <i>training</i> images, not on the test set.</span>")
     if error:

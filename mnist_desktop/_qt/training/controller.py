@@ -327,6 +327,8 @@ class TrainingController(QObject):
         else:  # Finished or Stopped: the run has ended
             self.job = None
             if isinstance(event, Finished) and not job.state.cancelled():  # a Stop during the calibration wins
+                if event.problem:  # kept without the "not a digit" statistics: say so
+                    self.logged.emit(f"warning: {event.problem}")
                 self._save(event.checkpoint, stopped=False)
             elif event.checkpoint is not None and self.keep_partial and self._plan is None:
                 self._save(event.checkpoint, stopped=True)

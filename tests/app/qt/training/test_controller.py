@@ -166,3 +166,15 @@ def test_a_choice_of_weights_that_cannot_be_written_is_one_sentence_in_the_statu
     [status] = statuses
     assert status.startswith(f"{store.active_dir / 'iteration5'} could not be written (it is a folder)")
     assert status.endswith("Iteration 5 keeps the weights it used.")
+
+
+def test_a_run_whose_statistics_cannot_be_computed_is_kept_and_the_log_says_why(controller, store, qtbot,
+                                                                                   mnist_dir):
+    lines = []
+    controller.logged.connect(lines.append)
+    with qtbot.waitSignal(controller.runFinished, timeout=RUN_TIMEOUT_MS):
+        assert controller.start(TrainConfig(1, epochs=1, train_limit=5, data_dir=str(mnist_dir)))
+    assert any(line.startswith('warning: The "not a digit" statistics of this run cannot be computed from 5 ')
+               for line in lines)
+    [run] = store.list_runs()
+    assert "calibration" not in run.extra

@@ -21,7 +21,9 @@ import numpy as np
 
 from trainer.checks import path_text
 from trainer.files import check_save_path, write_json
-from trainer.iterations import DEFAULT_ITERATION
+from trainer.iterations import DEFAULT_ITERATION, MNIST_SIDE
+
+from .core.drawing import CANVAS_SIDE
 
 MOUSE_HZ = 125  # a common USB mouse report rate: the replayed stroke's points arrive this often
 BENCH_ITERATION = DEFAULT_ITERATION  # trained, timed and shown here: the iteration the app opens with
@@ -247,9 +249,9 @@ def inference_latencies() -> dict:
 
     predictor = Predictor()
     predictor.load_all()
-    drawing = np.zeros((280, 280), np.uint8)
+    drawing = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.uint8)
     drawing[50:230, 120:150] = 255
-    x = normalize(torch.from_numpy(to_mnist(drawing)).view(1, 1, 28, 28))
+    x = normalize(torch.from_numpy(to_mnist(drawing)).view(1, 1, MNIST_SIDE, MNIST_SIDE))
     model = predictor.slots[BENCH_ITERATION].model
     one = latency_ms(lambda: model(x))
     seven = latency_ms(lambda: predictor.predict(to_mnist(drawing)), repeats=300)
@@ -273,7 +275,7 @@ def recognition_workloads(predictor, drawing) -> tuple:
 
     @torch.inference_mode()  # as the predictor runs them: no autograd bookkeeping in the reference either
     def without_verdict() -> dict:
-        x = normalize(torch.from_numpy(drawing_input(drawing).image).view(1, 1, 28, 28))
+        x = normalize(torch.from_numpy(drawing_input(drawing).image).view(1, 1, MNIST_SIDE, MNIST_SIDE))
         return {i: features_and_logits(predictor.slots[i].parts, x)[1] for i in predictor.available()}
 
     return with_verdict, without_verdict
@@ -327,7 +329,6 @@ def report_startup(launched: float) -> None:
     from PySide6.QtCore import QEvent, QObject
 
     from ._qt.app import main
-    from ._qt.widgets.canvas import MODEL_IMAGE_SIZE
 
     class FirstPaint(QObject):
         at: float | None = None
@@ -347,7 +348,7 @@ def report_startup(launched: float) -> None:
             print(json.dumps({"first_paint_s": painted.at - launched, "first_prediction_s": time.time() - launched}))
             app.quit()
 
-        digit = np.zeros((MODEL_IMAGE_SIZE, MODEL_IMAGE_SIZE), np.uint8)
+        digit = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.uint8)
         digit[60:220, 130:150] = 255  # a "1"
         window.installEventFilter(painted)
         window.predicted.connect(predicted)

@@ -16,7 +16,7 @@ from .evaluation import evaluate
 from .extra_data import FINE_TUNE_EPOCHS, FINE_TUNE_LR_FACTOR, fine_tune_defaults, fine_tune_summary
 from .files import check_save_path, json_text
 from .iterations import DEFAULT_DEVICE, DEVICES, ITERATIONS
-from .paths import STUDY_RESULTS_FILE, shipped_weights_path, user_data_dir
+from .paths import STUDY_RESULTS_FILE, shipped_weights_path, user_study_dir
 from .runs import RunStore, accuracy_in_use, keep_run
 from .training import BatchProgress, EpochEnd, Finished, Stopped, TrainConfig, train
 
@@ -188,7 +188,7 @@ parse_iterations.__name__ = "iterations (such as 1-7 or 3,5,6)"  # what argparse
 def cmd_study(args: argparse.Namespace) -> int:
     from .study import StudyPlan, pending_pairs, run_study
 
-    plan = StudyPlan(args.iterations, tuple(range(args.seeds)), Path(args.output or user_data_dir() / "study"),
+    plan = StudyPlan(args.iterations, tuple(range(args.seeds)), Path(args.output or user_study_dir()),
                      args.device, args.data_dir, args.train_limit)
     todo = pending_pairs(plan)
     print(f"study: iterations {', '.join(map(str, plan.iterations))} x seeds 0-{args.seeds - 1}: "

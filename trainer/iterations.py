@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 
+MNIST_SIDE = 28  # pixels: every image the models see is MNIST_SIDE x MNIST_SIDE
+MNIST_TRAIN_IMAGES = 60_000  # and 10,000 test images
 # Normalisation constants of the study (mean and std of the MNIST training pixels).
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081

@@ -19,6 +19,16 @@ def user_data_dir() -> Path:
     return base / APP_NAME
 
 
+def user_study_dir() -> Path:
+    """Where a study run from the window or ``mnist-train study`` (without --output) keeps its pairs."""
+    return user_data_dir() / "study"
+
+
+def fine_tune_drawings_path() -> Path:
+    """The person's drawings as a fine-tune in the window reads them (written when it starts)."""
+    return user_data_dir() / "fine-tune" / "drawings.zip"
+
+
 def shipped_weights_dir() -> Path:
     """``weights/`` of a source checkout, or where ``pip install`` put it (``<prefix>/share/mnist-desktop``)."""
     checkout = Path(__file__).resolve().parent.parent / "weights"

@@ -25,11 +25,11 @@ from .data import load_mnist
 from .errors import ConfigError, MnistDesktopError, StatisticsError, TrainingDivergedError
 from .evaluation import evaluate
 from .extra_data import DrawingsMix
-from .iterations import DEFAULT_DEVICE, DEVICES, ITERATIONS, Recipe, build_model, count_parameters, get_iteration
+from .iterations import (DEFAULT_DEVICE, DEVICES, ITERATIONS, MNIST_TRAIN_IMAGES, Recipe, build_model, count_parameters,
+                         get_iteration)
 
 MAX_EPOCHS = 1000
 MAX_LR = 10.0
-MNIST_TRAIN_IMAGES = 60_000
 MAX_SEED = 2**63 - 1  # torch.manual_seed's range for a non-negative seed
 
 

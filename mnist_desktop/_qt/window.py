@@ -18,6 +18,7 @@ from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
 from trainer.report import read_metrics, read_study
 
+from ..core.drawing import CANVAS_SIDE
 from ..core.preprocess import load_image
 from ..core.recognition import Recognition
 from ..core.settings import Settings, SettingsReader
@@ -171,7 +172,7 @@ class MainWindow(QMainWindow):
         self.brush.setRange(BRUSH_WIDTHS.start, BRUSH_WIDTHS.stop - 1)
         self.brush.setSuffix(" px")
         self.brush.setValue(self.canvas.brush_width)
-        self.brush.setToolTip("Brush width, in pixels of a 280-pixel canvas")
+        self.brush.setToolTip(f"Brush width, in pixels of a {CANVAS_SIDE}-pixel canvas")
         self.brush.valueChanged.connect(self._set_brush)
         # Typing a width ends with the keyboard back on the canvas, so Ctrl+Z undoes strokes again
         # (a focused spin box takes Ctrl+Z for its own text). The wheel changes it only once focused.

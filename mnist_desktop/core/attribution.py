@@ -21,10 +21,6 @@ from trainer.augment import normalize
 
 FRAME = 28
 COMPLETENESS_TOLERANCE = 0.01  # integrated gradients refines its path until its maps sum to within 1% of the score gap
-DIVERGING_NEGATIVE = np.array([33, 102, 172], np.float32)  # blue: lowered the score
-DIVERGING_POSITIVE = np.array([178, 24, 43], np.float32)  # red: raised the score
-DIVERGING_ZERO = np.array([247, 247, 247], np.float32)
-INK_SHADE = 0.35  # how dark the input's ink shows under a map's zero colour, so the digit stays readable
 
 
 class Scores(nn.Module):
@@ -189,17 +185,6 @@ class GradCam:
 
 
 ATTRIBUTION_METHOD = IntegratedGradients  # chosen on the sanity checks; see the module docstring
-
-
-def diverging_rgb(values: np.ndarray, limit: float, image: np.ndarray | None = None) -> np.ndarray:
-    """A map -> uint8 RGB [H, W, 3]: blue (-limit) through near-white (0) to red (+limit). With ``image``
-    (same shape, [0, 1]) its ink shows as grey under the zero colour, so the digit stays readable."""
-    zero = np.broadcast_to(DIVERGING_ZERO, values.shape + (3,)).astype(np.float32)
-    if image is not None:
-        zero = zero * (1 - INK_SHADE * image[..., None])
-    t = np.clip(values / limit, -1.0, 1.0)[..., None] if limit > 0 else np.zeros(values.shape + (1,), np.float32)
-    rgb = np.where(t >= 0, zero + t * (DIVERGING_POSITIVE - zero), zero - t * (DIVERGING_NEGATIVE - zero))
-    return rgb.round().astype(np.uint8)
 
 
 def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:

@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 
 Point = tuple[float, float]  # (x, y) in canvas units, 0..1
+CANVAS_SIDE = 280  # pixels: the drawing area's side as the models' input is made from it, and as brushes are sized
 
 
 @dataclass(frozen=True)

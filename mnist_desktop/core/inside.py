@@ -21,12 +21,12 @@ from trainer.errors import MnistDesktopError, WriteError
 from trainer.files import make_folder, write_atomic
 from trainer.iterations import get_iteration
 
-from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target, diverging_rgb
+from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target
+from .colours import diverging_rgb, sequential_rgb
 
 FRAME = 28  # the models' input side
 PNG_SCALE = 8  # saved maps are scaled up by this, pixel for pixel, so they can be looked at
 # A perceptually ordered dark-to-bright ramp (anchors of matplotlib's "inferno"); feature maps are >= 0.
-SEQUENTIAL_ANCHORS = np.array([[0, 0, 4], [87, 16, 110], [188, 55, 84], [249, 142, 9], [252, 255, 164]], np.float32)
 
 
 @dataclass(frozen=True)
@@ -105,16 +105,6 @@ def look_inside(model: nn.Sequential, iteration: int, image: np.ndarray) -> Insi
     if [m.shape for m in maps] != [(s.channels, s.size, s.size) for s in specs]:
         raise ValueError(f"the model does not follow iteration {iteration}'s layer spec")
     return Inside(iteration, image, [LayerMaps(s, m) for s, m in zip(specs, maps)], x[0].numpy().copy())
-
-
-def sequential_rgb(values: np.ndarray, peak: float) -> np.ndarray:
-    """Non-negative values -> uint8 RGB [..., 3] on a dark-to-bright ramp where ``peak`` is the brightest."""
-    t = np.clip(values / peak, 0.0, 1.0) if peak > 0 else np.zeros_like(values)
-    position = t * (len(SEQUENTIAL_ANCHORS) - 1)
-    low = np.minimum(position.astype(np.int64), len(SEQUENTIAL_ANCHORS) - 2)
-    frac = (position - low)[..., None]
-    rgb = SEQUENTIAL_ANCHORS[low] * (1 - frac) + SEQUENTIAL_ANCHORS[low + 1] * frac
-    return rgb.round().astype(np.uint8)
 
 
 @dataclass

@@ -14,7 +14,7 @@ log = logging.getLogger(__name__)
 class Settings:
     """Every key of the app's saved settings, each named once; read them through ``SettingsReader``."""
 
-    BRUSH = "brush"  # integer: the brush width, in pixels of the 280-pixel canvas
+    BRUSH = "brush"  # integer: the brush width, in pixels of the CANVAS_SIDE canvas
     ITERATION = "iteration"  # integer: the iteration in view
     GEOMETRY = "geometry"  # blob: the window's geometry
     DATA_DIR = "data_dir"  # text: the folder that holds MNIST, as the person chose it

@@ -198,7 +198,7 @@ class TrainingController(QObject):
     def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None,
                     data_dir: str | None = None) -> bool:
         """Queue every pending (iteration, seed) pair; finished pairs of an earlier study are kept."""
-        from trainer.paths import user_data_dir
+        from trainer.paths import user_study_dir
         from trainer.study import StudyPlan
 
         if self._busy:
@@ -209,7 +209,7 @@ class TrainingController(QObject):
         if seeds < 1:
             self.refused.emit("The study needs at least one seed.")
             return False
-        plan = StudyPlan(tuple(iterations), tuple(range(seeds)), Path(self.study_output or user_data_dir() / "study"),
+        plan = StudyPlan(tuple(iterations), tuple(range(seeds)), Path(self.study_output or user_study_dir()),
                          device, data_dir, train_limit)
         self._plan_study(plan)
         return True

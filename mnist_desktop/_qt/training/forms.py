@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDoubleS
                                QLineEdit, QPlainTextEdit, QProgressBar, QPushButton, QSpinBox, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from trainer.iterations import DEVICES, ITERATIONS
+from trainer.iterations import DEVICES, ITERATIONS, MNIST_TRAIN_IMAGES
 
 from ...core.training_maths import RunningAverage, epoch_position, format_duration
 from ..widgets.charts import RunChart
@@ -22,7 +22,6 @@ from ..widgets.wheel_guard import WheelGuard, guard_wheel
 
 CHART_REFRESH_MS = 250  # batch-loss points are buffered and drawn at this rate, not per batch
 DEFAULT_SEEDS = 5
-MNIST_TRAIN_IMAGES = 60_000
 HELD_OUT_DRAWINGS = "your held-out drawings"  # the accuracy chart's line for a fine-tune
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA"}
 

@@ -447,7 +447,7 @@ class DrawingsView(QWidget):
     def fine_tune(self) -> bool:
         """Fine-tune the iteration in view on MNIST plus these drawings, from the weights it uses now; the run
         shows in the Train panel. False (and a sentence) if it cannot start."""
-        from trainer.paths import user_data_dir
+        from trainer.paths import fine_tune_drawings_path
 
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         if self.training_busy:
@@ -456,7 +456,7 @@ class DrawingsView(QWidget):
         if slot is None or not slot.available:
             self._say_problem(f"Iteration {self.iteration} has no usable weights to fine-tune.")
             return False
-        path = user_data_dir() / "fine-tune" / "drawings.zip"  # the drawings as they are now, for this run
+        path = fine_tune_drawings_path()  # the drawings as they are now, for this run
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self.store.export_zip(path)

@@ -10,6 +10,7 @@ from PySide6.QtCore import QPoint, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
+from ...core.colours import SEQUENTIAL_STOPS, sequential_rgb
 from ...core.threads import Threads
 from ..concurrency import Latest, WorksWhileVisible
 from ..widgets.attribution import AttributionMap, ScaleLegend, rgb_pixmap
@@ -22,8 +23,6 @@ COLUMNS = 8  # feature maps per row
 ENLARGED_SIDE = 168
 CELL_SIDE = {28: 56, 14: 42, 7: 35}  # on-screen side of a map, by its size in pixels
 GAP = 3
-# The stops of core.inside.sequential_rgb, for the layers' legends.
-SEQUENTIAL_STOPS = ((0.0, "#000004"), (0.25, "#57106e"), (0.5, "#bc3754"), (0.75, "#f98e09"), (1.0, "#fcffa4"))
 
 
 class FeatureGrid(QWidget):
@@ -41,8 +40,6 @@ class FeatureGrid(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
 
     def set_layer(self, layer: LayerMaps) -> None:
-        from ...core.inside import sequential_rgb
-
         self.layer = layer
         self.cell = CELL_SIDE.get(layer.layer.size, 35)
         self.pixmaps = [rgb_pixmap(sequential_rgb(m, layer.peak), self.cell) for m in layer.maps]
@@ -264,8 +261,6 @@ class InsideView(WorksWhileVisible, QScrollArea):
         self.shown.emit()
 
     def enlarge(self, grid: FeatureGrid, channel: int) -> None:
-        from ...core.inside import sequential_rgb
-
         layer = grid.layer
         self.enlarged.setPixmap(rgb_pixmap(sequential_rgb(layer.maps[channel], layer.peak), ENLARGED_SIDE))
         self.enlarged_caption.setText(f"conv {layer.layer.number}, {grid.describe(channel)}")

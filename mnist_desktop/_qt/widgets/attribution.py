@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVB
 
 from trainer.iterations import ITERATIONS
 
+from ...core.colours import DIVERGING_STOPS, diverging_rgb
 from ...core.threads import Threads
 from ..concurrency import Latest, WorksWhileVisible
 
@@ -18,8 +19,6 @@ if TYPE_CHECKING:
     from ...core.attribution import Attribution
     from ...core.predictor import Predictor
 
-# The colours of core.attribution.diverging_rgb (blue, near-white, red), for the legend's gradient.
-LEGEND_STOPS = ((0.0, "#2166ac"), (0.5, "#f7f7f7"), (1.0, "#b2182b"))
 
 
 def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
@@ -33,7 +32,7 @@ def rgb_pixmap(rgb: np.ndarray, side: int) -> QPixmap:
 class ScaleLegend(QWidget):
     """A horizontal colour bar from ``low`` to ``high`` with the two ends and (diverging) zero labelled."""
 
-    def __init__(self, stops: tuple[tuple[float, str], ...] = LEGEND_STOPS, parent: QWidget | None = None):
+    def __init__(self, stops: tuple[tuple[float, str], ...] = DIVERGING_STOPS, parent: QWidget | None = None):
         super().__init__(parent)
         self.stops = stops
         self.low, self.high = -1.0, 1.0
@@ -90,14 +89,12 @@ class AttributionMap(QWidget):
     def clear(self, note: str = "") -> None:
         self.attribution = None
         blank = QPixmap(self.side, self.side)
-        blank.fill(QColor("#f7f7f7"))
+        blank.fill(QColor(DIVERGING_STOPS[1][1]))  # the zero colour
         self.picture.setPixmap(blank)
         self.picture.setToolTip("")
         self.caption.setText(note)
 
     def show_attribution(self, attribution: Attribution, image: np.ndarray, title: str) -> None:
-        from ...core.attribution import diverging_rgb
-
         self.attribution = attribution
         limit = attribution.limit
         self.title.setText(title)

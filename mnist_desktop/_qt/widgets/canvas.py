@@ -19,10 +19,9 @@ from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...core.drawing import Drawing, Point, Stroke
+from ...core.drawing import CANVAS_SIDE, Drawing, Point, Stroke
 
-MODEL_IMAGE_SIZE = 280  # the grey image handed to preprocessing, in pixels
-DEFAULT_BRUSH = 20  # brush width in pixels of a 280-pixel canvas
+DEFAULT_BRUSH = 20  # brush width in pixels of a CANVAS_SIDE canvas
 BRUSH_WIDTHS = range(4, 61)  # the widths offered
 UNDO_LIMIT = 500  # undo steps kept; older ones are forgotten, so a long session's memory stays flat
 
@@ -102,7 +101,7 @@ class DrawingCanvas(QWidget):
         return Drawing(self._drawing.background, self._drawing.strokes + (self._current_stroke(),))
 
     def _current_stroke(self) -> Stroke:
-        return Stroke(tuple(self._current), self.brush_width / MODEL_IMAGE_SIZE, self.eraser)
+        return Stroke(tuple(self._current), self.brush_width / CANVAS_SIDE, self.eraser)
 
     def _commit(self, drawing: Drawing, painted: bool = False) -> None:
         """Make ``drawing`` the new undo step; ``painted``: the images already show it."""
@@ -216,7 +215,7 @@ class DrawingCanvas(QWidget):
             painter.drawImage(QRectF(target), self._backing, QRectF(source.x() * dpr, source.y() * dpr,
                                                                     source.width() * dpr, source.height() * dpr))
 
-    def render_gray(self, size: int = MODEL_IMAGE_SIZE) -> np.ndarray:
+    def render_gray(self, size: int = CANVAS_SIDE) -> np.ndarray:
         """The drawing (the stroke being drawn included) as a ``size`` x ``size`` uint8 array, ink bright on dark."""
         image = render_drawing(self.drawing, size, QImage.Format.Format_Grayscale8)
         return np.array(image.constBits(), dtype=np.uint8).reshape(size, image.bytesPerLine())[:, :size].copy()

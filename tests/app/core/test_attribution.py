@@ -5,12 +5,14 @@ import torch
 from torch import nn
 
 from mnist_desktop.core.attribution import (GradCam, GradientTimesInput, IntegratedGradients, Scores, Target,
-                                            diverging_rgb, rank_correlation)
-from .attribution_sanity import mean_rank_correlation, randomised, train_briefly
+                                            rank_correlation)
+from mnist_desktop.core.colours import diverging_rgb
 from mnist_desktop.core.predictor import fused_for_inference
 from trainer.checkpoint import load_model
 from trainer.data import load_mnist
 from trainer.iterations import ITERATIONS, MNIST_STD
+
+from .attribution_sanity import mean_rank_correlation, randomised, train_briefly
 
 
 @pytest.fixture(scope="module")

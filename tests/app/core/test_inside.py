@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from mnist_desktop.core.inside import conv_layers, explain, look_inside, sequential_rgb
+from mnist_desktop.core.colours import sequential_rgb
+from mnist_desktop.core.inside import conv_layers, explain, look_inside
 from mnist_desktop.core.predictor import fused_for_inference
 from trainer.augment import normalize
 from trainer.checkpoint import load_model

@@ -101,7 +101,7 @@ def test_a_mouse_move_repaints_only_the_rectangle_of_its_segment(canvas, qtbot):
         QApplication.processEvents()
         assert len(paints.rects) == 1
         rect = paints.rects[0]
-        pen = canvas.brush_width / canvas_module.MODEL_IMAGE_SIZE * area.width()
+        pen = canvas.brush_width / canvas_module.CANVAS_SIDE * area.width()
         assert rect.width() <= 5 + pen + 6 and rect.height() <= 3 + pen + 6  # the segment, the pen, the edge
     qtbot.mouseRelease(canvas, Qt.MouseButton.LeftButton, pos=QPoint(area.x() + 150, area.y() + 130))
     assert len(canvas.drawing.strokes[0].points) == 11

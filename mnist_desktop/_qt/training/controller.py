@@ -9,7 +9,9 @@ methods.
 Save policy: a finished run is saved as a past run in the one ``RunStore``; it is put in use unless it is
 worse than the model in use, when ``confirm_use_worse`` (a dialog the panel supplies) decides. A stopped run
 saves nothing unless ``keep_partial`` is set, in which case its last completed epoch is handled like a
-finished run. A Stop that arrives while the last epoch is evaluated wins over the Finished that follows.
+finished run. A Stop that arrives after the run's last look at it (while the finished run calibrates) still
+wins over the Finished that follows. Saving, listing and planning read and write files off the GUI thread;
+which run an iteration uses (one small file) is written on it, so the choice holds before anything reloads.
 """
 from __future__ import annotations
 

@@ -2,8 +2,10 @@
 view; delete, relabel, export, import, and fine-tune the iteration on them.
 
 The view only shows and forwards: core.drawings keeps the drawings and measures the iterations on them, the
-training controller runs the fine-tune (the window hands the view its ``start_fine_tune``). Files are read and
-written off the GUI thread.
+training controller runs the fine-tune (the window hands the view its ``start_fine_tune``). Reading the store,
+measuring, importing, exporting, relabelling and deleting run off the GUI thread; keeping a newly labelled
+drawing (one small PNG and its JSON) and writing the fine-tune's ZIP as the run starts happen on it, so the
+label and the run use the drawings as they are at that moment.
 """
 from __future__ import annotations
 

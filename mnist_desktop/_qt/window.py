@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.training.weightsChanged.connect(self.models.reload)
         self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
         self.drawings.start_fine_tune = controller.fine_tune
+        self.drawings.training_speed = controller.measured_speed
         controller.confirm_fine_tune = lambda checkpoint: self.drawings.ask_use_fine_tune(checkpoint)
         controller.busyChanged.connect(self.drawings.set_training_busy)
         self.drawings.said.connect(self.statusBar().showMessage)  # replaces "Kept as a 6…" once relabelled

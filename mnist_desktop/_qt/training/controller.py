@@ -151,6 +151,8 @@ class TrainingController(QObject):
         self._go = threading.Event()  # cleared: the run waits at its next batch (see pause)
         self._go.set()
         self._progress: Progress | None = None  # of the run in progress, after its latest batch
+        self.runs: list[tuple[RunInfo, datetime]] = []  # as last listed
+        self._speed: float | None = None  # training images/s of this session's latest epoch
         self._plan: StudyPlan | None = None  # set while a study runs
         self._resume: Callable[[str], None] | None = None  # what waits for MNIST, given the folder
         self._download: Job | None = None
@@ -188,14 +190,21 @@ class TrainingController(QObject):
         self._begin([QueuedRun(config, "", config.recipe().epochs)])
         return True
 
-    def fine_tune(self, iteration: int, drawings: str, weights: str) -> bool:
-        """Fine-tune ``iteration`` from ``weights`` on MNIST plus the drawings ZIP, with a fine-tune's epochs and
-        learning rate and the run settings' other values; as ``start``."""
+    def fine_tune(self, iteration: int, drawings: str, weights: str, epochs: int, mnist_images: int | None) -> bool:
+        """Fine-tune ``iteration`` from ``weights`` on ``mnist_images`` of MNIST (None: all) plus the drawings
+        ZIP for ``epochs``, with a fine-tune's learning rate and the run settings' other values; as ``start``."""
         from trainer.extra_data import fine_tune_defaults
         from trainer.iterations import ITERATIONS
 
         return self.start(self.run_settings() | fine_tune_defaults(ITERATIONS[iteration].recipe)
-                          | {"iteration": iteration, "extra_data": drawings, "init_from": weights})
+                          | {"iteration": iteration, "epochs": epochs, "train_limit": mnist_images,
+                             "extra_data": drawings, "init_from": weights})
+
+    def measured_speed(self) -> float | None:
+        """Training images/s on this machine: this session's latest epoch, else the newest past run's."""
+        if self._speed is not None:
+            return self._speed
+        return next((run.history[-1]["images_per_s"] for run, _ in self.runs if run.history), None)
 
     def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None,
                     data_dir: str | None = None) -> bool:
@@ -320,6 +329,7 @@ class TrainingController(QObject):
         if isinstance(event, BatchProgress):
             self._on_batch(event)
         elif isinstance(event, EpochEnd):
+            self._speed = event.images_per_s
             self.epoch.emit(event)
             self.logged.emit(
                 f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} acc {event.train_accuracy:.2f}%"
@@ -420,7 +430,9 @@ class TrainingController(QObject):
             return
         self.logged.emit(f"saved {path}")
         self.status.emit(f"Done in {checkpoint['seconds']:.1f} s: {accuracy:.2f}% test accuracy, {in_use}.")
-        self.announce.emit(f"Iteration {iteration} retrained: {accuracy:.2f}% test accuracy, {in_use}.")
+        fine_tune = checkpoint.get("fine_tune")
+        how = f"fine-tuned on your {fine_tune['drawings']} drawings" if fine_tune else "retrained"
+        self.announce.emit(f"Iteration {iteration} {how}: {accuracy:.2f}% test accuracy, {in_use}.")
         self._queue = []
         self._set_busy(False)
         self.runFinished.emit(str(path))
@@ -480,6 +492,7 @@ class TrainingController(QObject):
                 Threads.MANY_IMAGES)
 
     def _on_runs_listed(self, runs: list) -> None:
+        self.runs = runs
         self.runsListed.emit(runs)
 
     def _on_runs_unreadable(self, message: str) -> None:
@@ -496,8 +509,26 @@ class TrainingController(QObject):
             return False
         self.logged.emit(f"iteration {iteration} uses {path}" if path else
                          f"iteration {iteration} uses the shipped weights again")
+        said = self._in_use_sentence(iteration, path)
+        self.status.emit(said)
+        self.announce.emit(said)
         self.weightsChanged.emit(iteration)
         return True
+
+    def _in_use_sentence(self, iteration: int, path: Path | None) -> str:
+        """What iteration now uses, with its test accuracy (from the runs listed, or the shipped metrics)."""
+        if path is None:
+            from trainer.report import read_metrics
+
+            accuracy = read_metrics().get(iteration, {}).get("test_accuracy")
+            figure = f" ({accuracy:.2f}% test accuracy)" if accuracy is not None else ""
+            return f"Iteration {iteration} uses its shipped weights again{figure}."
+        listed = {run.path: (run, saved) for run, saved in self.runs}
+        if path not in listed:
+            return f"Iteration {iteration} now uses the run saved as {Path(path).name}."
+        run, saved = listed[path]
+        return (f"Iteration {iteration} now uses the run saved {saved:%Y-%m-%d %H:%M} "
+                f"({run.test_accuracy:.2f}% test accuracy).")
 
     # --- MNIST -----------------------------------------------------------------------------------
     def need_data(self, message: str, resume: Callable[[str], None] | None = None) -> None:

@@ -18,6 +18,7 @@ from trainer.iterations import DEVICES, ITERATIONS, MNIST_TRAIN_IMAGES
 from ...core.training_maths import RunningAverage, epoch_position, format_duration
 from ..widgets.charts import RunChart
 from ..widgets.iteration_picker import IterationPicker
+from ..widgets.panels import trained_on
 from ..widgets.wheel_guard import WheelGuard, guard_wheel
 
 CHART_REFRESH_MS = 250  # batch-loss points are buffered and drawn at this rate, not per batch
@@ -94,6 +95,17 @@ class RunForm(QWidget):
         self.iteration.set_number(config.iteration)
         self.epochs.setValue(recipe.epochs)
         self.lr.setValue(recipe.lr)
+        self.train_images.setValue(config.train_limit or self.train_images.maximum())
+
+    def set_values(self, values: dict[str, Any]) -> None:
+        """Show ``values()`` of before again (a fine-tune showed its own settings while it ran)."""
+        self.iteration.set_number(values["iteration"])
+        self.epochs.setValue(values["epochs"])
+        self.lr.setValue(values["lr"])
+        self.batch_size.setValue(values["batch_size"])
+        self.augment.setChecked(values["augment"])
+        self.seed.setValue(values["seed"])
+        self.train_images.setValue(values["train_limit"] or self.train_images.maximum())
 
     def train_limit(self) -> int | None:
         images = self.train_images.value()
@@ -237,9 +249,9 @@ class PastRuns(QWidget):
     """The saved runs, newest first; use one, or go back to the shipped weights."""
 
     useRun = Signal(int, object)  # iteration, the run's path
-    revertRequested = Signal()
+    revertRequested = Signal(int)  # the iteration the button names
 
-    COLUMNS = ["Saved", "Iteration", "Epochs", "LR", "Batch", "Seed", "Augment", "Train images", "Test accuracy"]
+    COLUMNS = ["Saved", "Iteration", "Epochs", "LR", "Batch", "Seed", "Augment", "Trained on", "Test accuracy"]
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -252,8 +264,12 @@ class PastRuns(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.use_button = QPushButton("Use the selected run")
         self.use_button.clicked.connect(self.use_selected)
-        self.revert_button = QPushButton("Revert this iteration to the shipped weights")
-        self.revert_button.clicked.connect(self.revertRequested)
+        self.revert_button = QPushButton()
+        self.revert_button.clicked.connect(lambda: self.revertRequested.emit(self.revert_iteration))
+        self.revert_iteration = 0
+        self.form_iteration = next(iter(ITERATIONS))  # named by Revert while no run is selected
+        self.table.itemSelectionChanged.connect(self._name_revert)
+        self._name_revert()
         buttons = QHBoxLayout()
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.revert_button)
@@ -263,16 +279,27 @@ class PastRuns(QWidget):
 
     def show_runs(self, runs: list[tuple[Any, datetime]]) -> None:
         self.runs = [run for run, _ in runs]
+        self.table.clearSelection()
         self.table.setRowCount(len(runs))
         for row, (run, saved) in enumerate(runs):
             r = run.recipe
             values = [saved.strftime("%Y-%m-%d %H:%M"), str(run.iteration), str(run.epochs), f"{r['lr']:g}",
-                      str(r["batch_size"]), str(run.seed), "on" if r["augment"] else "off", f"{run.train_images:,}",
+                      str(r["batch_size"]), str(run.seed), "on" if r["augment"] else "off", trained_on(run.train_images, run.extra.get("fine_tune")),
                       f"{run.test_accuracy:.2f}%"]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setToolTip(str(run.path))
                 self.table.setItem(row, col, item)
+
+    def set_form_iteration(self, number: int) -> None:
+        self.form_iteration = number
+        self._name_revert()
+
+    def _name_revert(self) -> None:
+        """Revert names the iteration it acts on: the selected run's, else the Train form's."""
+        rows = self.table.selectionModel().selectedRows()
+        self.revert_iteration = self.runs[rows[0].row()].iteration if rows else self.form_iteration
+        self.revert_button.setText(f"Revert iteration {self.revert_iteration} to the shipped weights")
 
     def use_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()

@@ -42,6 +42,8 @@ class TrainingPanel(QWidget):
         self.controller.run_settings = lambda: self.form.values()
         # Asked when the person chooses a folder for MNIST; tests replace it.
         self.ask_folder: Callable[[], str] = self._ask_folder
+        self.ask_revert: Callable[[int], bool] = self._ask_revert
+        self._form_before: dict | None = None  # the form's values while a fine-tune shows its own
         self.prepared = False
         self.data_dialog: MissingDataDialog | None = None
         self.download_progress: DownloadProgress | None = None
@@ -81,6 +83,8 @@ class TrainingPanel(QWidget):
         self.form.keep_partial.toggled.connect(self._set_keep_partial)
         self.past_runs.useRun.connect(self.controller.use_run)
         self.past_runs.revertRequested.connect(self.revert)
+        self.form.iteration.iterationChanged.connect(self.past_runs.set_form_iteration)
+        self.past_runs.set_form_iteration(self.form.iteration.number())
 
         # What the controller reports.
         c = self.controller
@@ -149,12 +153,29 @@ class TrainingPanel(QWidget):
                                            self.form.device.currentData(), self.form.train_limit(),
                                            self.form.values()["data_dir"])
 
-    def revert(self) -> None:
-        self.controller.use_run(self.form.iteration.number(), None)
+    def revert(self, iteration: int) -> bool:
+        """Back to the shipped weights for ``iteration``, once the person confirms; True when done."""
+        return self.ask_revert(iteration) and self.controller.use_run(iteration, None)
+
+    def _ask_revert(self, iteration: int) -> bool:
+        from trainer.report import read_metrics
+
+        shipped = read_metrics().get(iteration, {}).get("test_accuracy")
+        box = QMessageBox(QMessageBox.Icon.Question, "Revert to the shipped weights?",
+                          f"Iteration {iteration} will use its shipped weights again"
+                          + (f" ({shipped:.2f}% test accuracy)." if shipped is not None else "."), parent=self)
+        box.setInformativeText("The weights it uses now stay in Past runs; you can use them again later.")
+        box.addButton("Cancel", QMessageBox.ButtonRole.RejectRole)
+        revert = box.addButton(f"Revert iteration {iteration}", QMessageBox.ButtonRole.AcceptRole)
+        box.exec()
+        return box.clickedButton() is revert
 
     def _show_run(self, config: TrainConfig, label: str) -> None:
-        """A single run (a fine-tune too) shows its settings in the form: what runs is what is shown."""
+        """A single run (a fine-tune too) shows its settings in the form while it runs: what runs is what is
+        shown. After a fine-tune the form shows what it showed before, so the next Train is not a fine-tune's."""
         if not label:
+            if config.extra_data and self._form_before is None:
+                self._form_before = self.form.values()
             self.form.show_config(config)
 
     def _set_keep_partial(self, keep: bool) -> None:
@@ -169,6 +190,9 @@ class TrainingPanel(QWidget):
         if busy:
             self.form.show_problem("")
             self.monitor.reset_progress()
+        elif self._form_before is not None:
+            self.form.set_values(self._form_before)
+            self._form_before = None
 
     def _on_refused(self, message: str) -> None:
         self.form.show_problem(message)

@@ -29,6 +29,7 @@ from ..concurrency import Latest, run_job
 from ..widgets.confusion import ConfusionTable
 from ..widgets.dialogs import ask_to_use
 from ..widgets.panels import mnist_pixmap
+from ..widgets.fine_tune_dialog import FineTuneDialog, FineTuneSettings
 from ..widgets.undo_bar import UndoBar, a_digit
 
 if TYPE_CHECKING:
@@ -145,8 +146,10 @@ class DrawingsView(QWidget):
     def __init__(self, store: DrawingStore | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.store = store or DrawingStore()
-        # (iteration, drawings ZIP, weights to start from) -> started? The training controller's fine_tune.
-        self.start_fine_tune: Callable[[int, str, str], bool] = lambda iteration, drawings, weights: False
+        # (iteration, drawings ZIP, weights to start from, epochs, MNIST images or None for all) -> started?
+        # The training controller's fine_tune.
+        self.start_fine_tune: Callable[[int, str, str, int, int | None], bool] = lambda *settings: False
+        self.training_speed: Callable[[], float | None] = lambda: None  # images/s measured on this machine
         self.training_busy = False  # a training run is in progress
         self.predictor: Predictor | None = None
         self.iteration = next(iter(ITERATIONS))
@@ -164,6 +167,7 @@ class DrawingsView(QWidget):
             self, "Import drawings", "", f"{ZIP_FILTER};;All files (*)")[0]
         self.ask_label: Callable[[int], int | None] = self._ask_label
         self.ask_use_fine_tune: Callable[[dict], bool] = self._ask_use_fine_tune
+        self.ask_fine_tune: Callable[[FineTuneSettings], FineTuneSettings | None] = self._ask_fine_tune
 
         self.summary = QLabel("")
         self.summary.setWordWrap(True)
@@ -447,16 +451,21 @@ class DrawingsView(QWidget):
 
     # --- fine-tune --------------------------------------------------------------------------------
     def fine_tune(self) -> bool:
-        """Fine-tune the iteration in view on MNIST plus these drawings, from the weights it uses now; the run
-        shows in the Train panel. False (and a sentence) if it cannot start."""
+        """Fine-tune an iteration (the one in view unless the person picks another) on MNIST plus these
+        drawings, from the weights it uses now, with the settings the person chose; the run shows in the Train
+        panel. False (and a sentence) if it does not start."""
+        from trainer.extra_data import FINE_TUNE_EPOCHS
         from trainer.paths import fine_tune_drawings_path
 
-        slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         if self.training_busy:
             self._say_problem("A training run is in progress; fine-tune once it has ended.")
             return False
+        chosen = self.ask_fine_tune(FineTuneSettings(self.iteration, FINE_TUNE_EPOCHS, None))
+        if chosen is None:
+            return False
+        slot = self.predictor.slots.get(chosen.iteration) if self.predictor else None
         if slot is None or not slot.available:
-            self._say_problem(f"Iteration {self.iteration} has no usable weights to fine-tune.")
+            self._say_problem(f"Iteration {chosen.iteration} has no usable weights to fine-tune.")
             return False
         path = fine_tune_drawings_path()  # the drawings as they are now, for this run
         try:
@@ -466,10 +475,17 @@ class DrawingsView(QWidget):
             self._say_problem(str(e))
             return False
         self._say_problem("")
-        if not self.start_fine_tune(self.iteration, str(path), str(slot.path)):
+        if not self.start_fine_tune(chosen.iteration, str(path), str(slot.path), chosen.epochs, chosen.mnist_images):
             return False
         self.trainingStarted.emit()
         return True
+
+    def _ask_fine_tune(self, settings: FineTuneSettings) -> FineTuneSettings | None:
+        from trainer.training import TrainConfig
+
+        share = TrainConfig.__dataclass_fields__["extra_weight"].default  # drawings per batch, as a share of it
+        dialog = FineTuneDialog(settings, len(self.drawings), share, self.training_speed(), self)
+        return dialog.settings() if dialog.exec() == FineTuneDialog.DialogCode.Accepted else None
 
     def _ask_use_fine_tune(self, checkpoint: dict) -> bool:
         from trainer.extra_data import fine_tune_summary

@@ -155,6 +155,15 @@ class RecognitionPanel(QGroupBox):
                 self.verdict.setText(f"{confidence:.1f}% confident")
 
 
+def trained_on(mnist_images: int, fine_tune: dict | None) -> str:
+    """What a run trained on: MNIST's images, and for a fine-tune the person's drawings first."""
+    mnist = f"{mnist_images:,} MNIST images"
+    if not fine_tune:
+        return mnist
+    drawings = fine_tune.get("drawings")
+    return f"fine-tune on your {drawings} drawing{'s' * (drawings != 1)} + {mnist}"
+
+
 def card_html(it: Iteration, measured: float | None, retrained: CheckpointInfo | None, error: str | None) -> str:
     """The iteration card: what it tried, its layers and recipe, and its honest accuracy."""
     r = it.recipe
@@ -166,10 +175,10 @@ def card_html(it: Iteration, measured: float | None, retrained: CheckpointInfo |
     shipped = f"{measured:.2f}%" if measured is not None else "not measured"
     rows.append(f"Test accuracy (10k MNIST test set): <b>{shipped}</b> shipped weights")
     if retrained:
-        epochs = retrained.epochs
-        rows.append(f"<b>Retrained</b>: {retrained.test_accuracy:.2f}% test accuracy "
-                    f"({epochs} epoch{'s' * (epochs != 1)} on {retrained.train_images:,} images, "
-                    f"seed {retrained.seed}) — in use")
+        epochs, fine_tune = retrained.epochs, retrained.extra.get("fine_tune")
+        rows.append(f"<b>{'Fine-tuned' if fine_tune else 'Retrained'}</b>: {retrained.test_accuracy:.2f}% test "
+                    f"accuracy ({epochs} epoch{'s' * (epochs != 1)}, "
+                    f"{trained_on(retrained.train_images, fine_tune)}, seed {retrained.seed}) — in use")
     rows.append(f"<span style='color:gray'>The study reported {it.study_accuracy:g}%, measured on the 60k "
                 f"augmented <i>training</i> images, not on the test set.</span>")
     if error:

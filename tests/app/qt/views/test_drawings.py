@@ -3,11 +3,13 @@ measured in Compare, and fine-tuned on through the Train panel."""
 import base64
 import json
 import zipfile
+from dataclasses import replace
 
 import numpy as np
 
 from PySide6.QtCore import QPoint, Qt
 
+from mnist_desktop._qt.widgets.fine_tune_dialog import FineTuneSettings
 from mnist_desktop.core.drawings import DrawingStore, to_uint8
 from trainer.runs import RunStore
 
@@ -120,25 +122,50 @@ def test_fine_tune_from_the_view_shows_both_figures_and_can_be_reverted(window, 
         window.canvas.clear()
         draw(qtbot, window.canvas, stroke)
         label_with_key(window, qtbot, key)
-    panel.form.train_images.setValue(256)
+    panel.form.train_images.setValue(512)
     panel.form.data_dir.setText(str(mnist_dir))
-    asked = []
-    view.ask_use_fine_tune = lambda checkpoint: asked.append(checkpoint) or True  # the person accepts
+    form_before = panel.form.values()
+    offered, asked = [], []
+    # The person keeps the iteration and epochs offered and takes 256 of MNIST's images.
+    view.ask_fine_tune = lambda settings: offered.append(settings) or replace(settings, mnist_images=256)
+    view.ask_use_fine_tune = lambda checkpoint: asked.append(checkpoint) or True  # and uses the result
     with qtbot.waitSignal(panel.runFinished, timeout=120_000) as finished:
         qtbot.mouseClick(view.fine_tune_button, Qt.MouseButton.LeftButton)
+    assert offered == [FineTuneSettings(5, 2, None)]  # the iteration in view, a fine-tune's epochs, all of MNIST
     assert window.tabs.currentWidget() is panel  # the live charts are in view
     record = asked[0]["fine_tune"]
     assert (record["drawings"], record["held_out"]) == (3, 1) and "before" in record
-    assert asked[0]["epochs"] == 2 and asked[0]["recipe"]["lr"] == 0.0002  # a fine-tune's defaults
+    assert asked[0]["epochs"] == 2 and asked[0]["recipe"]["lr"] == 0.0002 and asked[0]["train_images"] == 256
+    assert panel.form.values() == form_before  # the next Train is not a fine-tune's
     assert panel.monitor.accuracy_chart.point_count("your held-out drawings") == 2
     assert "your held-out drawings" in panel.monitor.log.toPlainText()
+    assert window.statusBar().currentMessage().startswith("Iteration 5 fine-tuned on your 3 drawings: ")
     qtbot.waitUntil(lambda: window.predictor.slots[5].retrained)
     assert str(window.predictor.slots[5].path) == finished.args[0]
-    assert RunStore().active_path(5) is not None
+    card = window.recognise.card
+    qtbot.waitUntil(lambda: "Fine-tuned</b>" in card.text(), timeout=10_000)
+    assert "fine-tune on your 3 drawings + 256 MNIST images" in card.text()
 
-    panel.revert()
-    assert RunStore().active_path(5) is None
+    # Past runs name it a fine-tune; Revert names the iteration it acts on and asks first.
+    past = panel.past_runs
+    qtbot.waitUntil(lambda: past.table.rowCount() == 1, timeout=10_000)
+    column = past.COLUMNS.index("Trained on")
+    assert past.table.item(0, column).text() == "fine-tune on your 3 drawings + 256 MNIST images"
+    panel.form.iteration.set_number(3)
+    assert past.revert_button.text() == "Revert iteration 3 to the shipped weights"
+    past.table.selectRow(0)
+    assert past.revert_button.text() == "Revert iteration 5 to the shipped weights"
+    reverts = []
+    panel.ask_revert = lambda iteration: reverts.append(iteration) or False  # the person cancels
+    qtbot.mouseClick(past.revert_button, Qt.MouseButton.LeftButton)
+    assert reverts == [5] and RunStore().active_path(5) is not None
+    panel.ask_revert = lambda iteration: reverts.append(iteration) or True
+    qtbot.mouseClick(past.revert_button, Qt.MouseButton.LeftButton)
+    assert reverts == [5, 5] and RunStore().active_path(5) is None
+    said = "Iteration 5 uses its shipped weights again (99.21% test accuracy)."
+    assert window.statusBar().currentMessage() == said and panel.monitor.status.text() == said
     qtbot.waitUntil(lambda: not window.predictor.slots[5].retrained, timeout=10_000)
+    qtbot.waitUntil(lambda: "Fine-tuned" not in card.text(), timeout=10_000)
 
 
 def test_hostile_files_in_the_drawings_folder_are_listed_and_the_rest_shown(window, qtbot):

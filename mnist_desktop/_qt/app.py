@@ -11,12 +11,19 @@ from PySide6.QtWidgets import QApplication
 
 from trainer.paths import APP_NAME
 
+from .platform_check import uses_xcb, xcb_problem
+
 
 def main(before_show: Callable[[QApplication, object], None] | None = None) -> int:
     """Run the window until it closes. ``before_show(app, window)`` may connect to the window's signals
     before anything starts (the benchmark times the start this way)."""
     QCoreApplication.setOrganizationName(APP_NAME)
     QCoreApplication.setApplicationName(APP_NAME)
+    if QApplication.instance() is None and uses_xcb():
+        problem = xcb_problem()  # Qt would abort inside QApplication() with a less helpful message
+        if problem is not None:
+            print(problem, file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     from .window import MainWindow
 

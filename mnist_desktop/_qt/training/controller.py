@@ -415,7 +415,7 @@ class TrainingController(QObject):
         else:
             use = current is None or accuracy >= current or self.confirm_use_worse(iteration, accuracy, current)
         if use:
-            use = self.use_run(iteration, path)
+            use = self.use_run(iteration, path, say=False)
         if use:
             in_use = "now in use"
         elif current is None or "fine_tune" in checkpoint:
@@ -498,8 +498,9 @@ class TrainingController(QObject):
     def _on_runs_unreadable(self, message: str) -> None:
         self.logged.emit(f"the past runs could not be read: {message}")
 
-    def use_run(self, iteration: int, path: Path | None) -> bool:
-        """Use a past run for ``iteration``; None goes back to the shipped weights. False, with the sentence in
+    def use_run(self, iteration: int, path: Path | None, say: bool = True) -> bool:
+        """Use a past run for ``iteration``; None goes back to the shipped weights. Said in the status and the
+        status bar (unless ``say`` is False: a finished run says it its own way). False, with the sentence in
         the status, when the choice cannot be written (a read-only or full per-user folder)."""
         try:
             self.store.activate(iteration, path)
@@ -509,9 +510,10 @@ class TrainingController(QObject):
             return False
         self.logged.emit(f"iteration {iteration} uses {path}" if path else
                          f"iteration {iteration} uses the shipped weights again")
-        said = self._in_use_sentence(iteration, path)
-        self.status.emit(said)
-        self.announce.emit(said)
+        if say:
+            said = self._in_use_sentence(iteration, path)
+            self.status.emit(said)
+            self.announce.emit(said)
         self.weightsChanged.emit(iteration)
         return True
 

@@ -10,7 +10,7 @@ import importlib
 from typing import TYPE_CHECKING, Callable
 
 from PySide6.QtCore import QSettings, Signal
-from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QPushButton, QScrollArea,
+from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QMessageBox, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
 from ..concurrency import run_job

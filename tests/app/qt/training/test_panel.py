@@ -65,6 +65,7 @@ def test_a_short_run_draws_saves_announces_and_is_used(window, qtbot, mnist_dir)
     qtbot.waitUntil(lambda: panel.past_runs.table.rowCount() == 1)
     assert panel.train_button.isEnabled() and not panel.stop_button.isEnabled()
 
+    panel.ask_revert = lambda iteration: True  # the person confirms
     click(qtbot, panel.past_runs.revert_button)
     qtbot.waitUntil(lambda: not window.predictor.slots[5].retrained)
     panel.past_runs.table.selectRow(0)

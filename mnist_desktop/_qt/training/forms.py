@@ -4,6 +4,7 @@ They draw, collect input and forward it; the TrainingController decides. None of
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -157,6 +158,20 @@ class StudyForm(QGroupBox):
             widget.setEnabled(not running)
 
 
+@dataclass
+class ShownRun:
+    """The run whose curves the charts draw: what the next run's dashed curves are said to be."""
+
+    iteration: int
+    epochs: int
+    reached: float = 0.0  # the fraction of the run done
+    finished: bool = False
+
+    def as_previous(self) -> str:
+        how = f"all {self.epochs} epoch{'s' * (self.epochs != 1)}" if self.finished else f"stopped at {self.reached:.0%}"
+        return f"Dashed: the previous run of iteration {self.iteration} ({how})."
+
+
 class RunMonitor(QWidget):
     """Progress, the status line, live charts and the log of the run in progress."""
 
@@ -166,6 +181,10 @@ class RunMonitor(QWidget):
         self.overall_progress = QProgressBar(format="overall %p%")
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.previous_note = QLabel("")  # what the dashed curves are
+        self.previous_note.setStyleSheet("color: gray")
+        self.previous_note.hide()
+        self.shown_run: ShownRun | None = None
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(2000)
         self.loss_chart = RunChart("Training loss per batch (smoothed)", "loss", ["batch loss"], per_epoch=False)
@@ -186,6 +205,7 @@ class RunMonitor(QWidget):
         layout.addWidget(self.run_progress)
         layout.addWidget(self.overall_progress)
         layout.addWidget(self.status)
+        layout.addWidget(self.previous_note)
         layout.addWidget(self.tabs, 1)
         self.reset_progress()  # "run 0%" rather than an empty bar before the first run
 
@@ -195,8 +215,14 @@ class RunMonitor(QWidget):
         self._chart_timer.timeout.connect(self.flush)
 
     def new_run(self, config, label: str) -> None:
+        """The last run's curves stay beside the new one's, dashed and said, only for the same iteration."""
+        previous, epochs = self.shown_run, config.recipe().epochs
+        keep = previous is not None and previous.iteration == config.iteration
         for chart in self.charts:
-            chart.new_run(config.recipe().epochs)
+            chart.new_run(epochs, keep)
+        self.previous_note.setText(previous.as_previous() if keep else "")
+        self.previous_note.setVisible(keep)
+        self.shown_run = ShownRun(config.iteration, epochs)
         self.run_progress.setValue(0)
         self.run_progress.setFormat(f"{label}: %p%" if label else "run %p%")
         self._smoothed = RunningAverage()
@@ -212,6 +238,8 @@ class RunMonitor(QWidget):
                                           self._smoothed.add(event.loss)))
 
     def show_progress(self, progress) -> None:
+        if self.shown_run is not None:
+            self.shown_run.reached = progress.run_fraction
         self.run_progress.setValue(round(100 * progress.run_fraction))
         self.overall_progress.setValue(round(100 * progress.overall_fraction))
         parts = [f"epoch {progress.epoch}/{progress.epochs}", f"{progress.images_per_s:,.0f} images/s"]
@@ -233,6 +261,8 @@ class RunMonitor(QWidget):
     def run_ended(self, finished: bool) -> None:
         self._chart_timer.stop()
         self.flush()
+        if self.shown_run is not None:
+            self.shown_run.finished = finished
         if finished:
             self.run_progress.setValue(100)
             self.overall_progress.setValue(100)

@@ -161,7 +161,7 @@ class CompareView(QWidget):
                      verdicts: dict[int, Verdict] | None = None, together: Verdict | None = None) -> None:
         """``verdicts``: each model's own; ``together``: the seven's, which heads the cards when it is "not a
         digit" (the seven may all guess 4 for a plus, and still not recognise it)."""
-        self.where.show_drawing(image, self.predictor)  # works only while its tab is in view
+        self.where.show_drawing(image, self.predictor, together)  # works only while its tab is in view
         tops = {n: int(np.argmax(p)) for n, p in probabilities.items()}
         votes = Counter(tops.values())
         majority = votes.most_common(1)[0][0] if votes else None

@@ -14,10 +14,12 @@ from trainer.iterations import ITERATIONS
 from ...core.colours import DIVERGING_STOPS, diverging_rgb
 from ...core.threads import Threads
 from ..concurrency import Latest, WorksWhileVisible
+from .panels import rejected
 
 if TYPE_CHECKING:
     from ...core.attribution import Attribution
     from ...core.predictor import Predictor
+    from ...core.verdict import Verdict
 
 
 
@@ -127,8 +129,12 @@ class WhereTheyLook(WorksWhileVisible, QWidget):
         layout.addLayout(grid)
         layout.addStretch(1)
         self._runner = Latest(self.status.setText, parent=self)
+        self.verdict: Verdict | None = None
 
-    def show_drawing(self, image: np.ndarray | None, predictor: Predictor | None) -> None:
+    def show_drawing(self, image: np.ndarray | None, predictor: Predictor | None,
+                     verdict: Verdict | None = None) -> None:
+        """``verdict``: the seven's; when it is "not a digit" the maps say they explain only best guesses."""
+        self.verdict = verdict
         self.request(image, predictor)
 
     def _compute(self, image: np.ndarray | None, predictor: Predictor | None) -> None:
@@ -147,12 +153,17 @@ class WhereTheyLook(WorksWhileVisible, QWidget):
         self._runner.request(work, lambda maps: self._show(image, maps), threads=Threads.ONE_IMAGE)
 
     def _show(self, image: np.ndarray, maps: dict[int, Attribution]) -> None:
+        guesses = rejected(self.verdict)
         for n, view in self.maps.items():
             if n in maps:
-                view.show_attribution(maps[n], image, f"Iteration {n}: why {maps[n].target}")
+                view.show_attribution(maps[n], image, f"Iteration {n}: {'best guess' if guesses else 'why'} "
+                                                      f"{maps[n].target}")
             else:
                 view.clear("unavailable")
-        self.status.setText("Each iteration's integrated gradients for the digit it chose: red pixels raised that "
+        note = (f"<b>Not a digit?</b> {self.verdict.reason[:1].upper()}{self.verdict.reason[1:]}, so these maps "
+                "show only what pushed each iteration towards its best guess, not why the drawing is that digit. "
+                if guesses else "")
+        self.status.setText(note + "Each iteration's integrated gradients for the digit it chose: red pixels raised that "
                             "digit's score, blue ones lowered it. Scales differ per iteration (see each legend).")
         self.shown.emit()
 

@@ -62,12 +62,17 @@ class RunChart(QChartView):
             series.attachAxis(self.y_axis)
             into[name] = series
 
-    def new_run(self, epochs: int) -> None:
-        """The current curves become the previous run's (dashed); the run before that goes."""
-        if any(series.count() for series in self.current.values()):
+    def new_run(self, epochs: int, keep_previous: bool = True) -> None:
+        """The current curves become the previous run's (dashed), or go with ``keep_previous`` False; the run
+        before that goes."""
+        if not keep_previous or any(series.count() for series in self.current.values()):
             for series in self.previous.values():
                 self.chart().removeSeries(series)
-            self.previous = {}
+            self.previous, self._previous_epochs = {}, 0
+        if not keep_previous:
+            for series in self.current.values():
+                series.clear()
+        elif any(series.count() for series in self.current.values()):
             for name, series in self.current.items():
                 series.setName(f"{name} (before)")
                 pen = QPen(series.pen())

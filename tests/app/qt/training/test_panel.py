@@ -96,6 +96,34 @@ def test_a_new_run_keeps_the_last_curves_dashed(qtbot):
     assert chart.point_count("test") == 0 and chart.x_axis.max() > 3
 
 
+def test_the_dashed_curves_are_said_and_kept_only_for_the_same_iteration(qtbot):
+    from trainer.training import EpochEnd, TrainConfig
+
+    from mnist_desktop._qt.training.controller import Progress
+    from mnist_desktop._qt.training.forms import RunMonitor
+
+    monitor = RunMonitor()
+    qtbot.addWidget(monitor)
+    monitor.show()
+
+    def run(iteration: int, fraction: float, finished: bool) -> None:
+        monitor.new_run(TrainConfig(iteration, epochs=20), "")
+        monitor.show_epoch(EpochEnd(1, 20, 0.1, 97.0, 0.1, 97.5, 0.002, 1.0, 1000.0))
+        monitor.show_progress(Progress(9, 20, fraction, fraction, None, 1000.0, 1, 1))
+        monitor.run_ended(finished)
+
+    run(5, 0.41, finished=False)
+    run(5, 1.0, finished=True)
+    assert monitor.previous_note.text() == "Dashed: the previous run of iteration 5 (stopped at 41%)."
+    assert monitor.accuracy_chart.previous["test"].count() == 1
+    monitor.new_run(TrainConfig(5, epochs=20), "")
+    assert monitor.previous_note.text() == "Dashed: the previous run of iteration 5 (all 20 epochs)."
+    monitor.run_ended(False)
+    monitor.new_run(TrainConfig(3, epochs=20), "")  # another iteration: no dashed curves to explain
+    assert monitor.previous_note.isHidden() and monitor.accuracy_chart.previous == {}
+    assert monitor.accuracy_chart.point_count("test") == 0
+
+
 def test_bad_settings_are_shown_in_the_panel_and_nothing_starts(window, qtbot, mnist_dir):
     panel = train_tab(window)
     values = panel.form.values() | {"lr": float("nan")}

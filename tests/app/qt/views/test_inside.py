@@ -65,6 +65,22 @@ def test_compare_shows_where_the_seven_look(window, qtbot):
     assert len({float(m.attribution.map.sum()) for m in maps.values()}) == 7  # seven models, seven maps
 
 
+def test_where_they_look_says_so_when_the_drawing_is_not_a_digit(window, qtbot):
+    """A plus, which the seven together call not a digit: the maps are of best guesses, and say so."""
+    window.tabs.setCurrentWidget(window.compare)
+    where = window.compare.where
+    window.compare.tabs.setCurrentWidget(where)
+    for points in [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]:
+        draw(qtbot, window.canvas, points)
+    qtbot.waitUntil(lambda: where.status.text().startswith("<b>Not a digit?</b> The models do not recognise the "
+                                                           "shape, so these maps show only"), timeout=20_000)
+    assert all(view.title.text().startswith(f"Iteration {n}: best guess") for n, view in where.maps.items())
+    window.canvas.clear()
+    with qtbot.waitSignal(where.shown, timeout=20_000):
+        draw(qtbot, window.canvas, vertical_stroke())
+    assert where.status.text().startswith("Each iteration's") and "why 1" in where.maps[5].title.text()
+
+
 def test_a_wrong_test_digit_shows_its_maps_for_the_truth_and_the_answer(window, qtbot):
     compare = window.compare
     window.tabs.setCurrentWidget(compare)

@@ -126,7 +126,7 @@ def make_window(workdir: Path):
 
 
 def start_load(window, data_dir: str | None) -> None:
-    """Start a one-epoch, full-set iteration-5 run through the Train panel (the worker thread and its
+    """Start a one-epoch, full-set iteration-5 run through the Train panel (its background job and its
     charts); it runs until ``stop_load``."""
     from trainer.training import TrainConfig
 

@@ -1,4 +1,4 @@
-"""The Train tab in the real window: real clicks, a real worker thread, real MNIST, real checkpoints.
+"""The Train tab in the real window: real clicks, a real background job, real MNIST, real checkpoints.
 
 Stop at every moment, the save policy and the study queue are tested on the controller
 (test_controller.py); here, what a person sees and touches.

@@ -8,7 +8,7 @@ import sys
 
 from trainer.errors import MnistDesktopError
 
-from . import bench, predict_cli
+from . import bench, drawings_model, predict_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,6 +18,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                                   "(see mnist-desktop predict --help)"))
     bench.add_arguments(commands.add_parser("bench", help="measure the app: drawing under load, latency, "
                                                           "start-up, soak"))
+    drawings_model.add_arguments(commands.add_parser(
+        "drawings-model", help="train the model made for drawings (iteration 5's network on MNIST and digits "
+                               "drawn as strokes) and measure it beside iteration 5"))
     return parser
 
 
@@ -35,6 +38,13 @@ def launch(argv: list[str] | None = None) -> int:
         try:
             bench.run_benchmarks(args)
         except MnistDesktopError as e:  # a bad --json or --data-dir: one sentence, as everywhere
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        return 0
+    if args.command == "drawings-model":
+        try:
+            drawings_model.run(args)
+        except MnistDesktopError as e:  # no MNIST or UNIPEN, an output that cannot be written: one sentence
             print(f"error: {e}", file=sys.stderr)
             return 2
         return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from trainer.checks import path_text
 from trainer.errors import MnistDesktopError
 from trainer.files import json_text
-from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
+from trainer.iterations import DEFAULT_ITERATION, DRAWINGS, ITERATIONS, MODELS
 
 BATCH = 256  # files read and recognised together: one forward pass per model for them all
 EXIT_UNREADABLE = 2  # at least one file could not be read (the others were still recognised)
@@ -24,9 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="one JSON object per line: file, digit (null: not a digit), reason, confidence, "
                              "iterations (each one's digit and ten probabilities); an unreadable file gets "
                              "{\"file\", \"error\"}")
-    parser.add_argument("--iteration", type=int, choices=sorted(ITERATIONS), default=DEFAULT_ITERATION,
-                        help="the iteration whose answer is the headline (default %(default)s); all seven "
-                             "decide together whether it is a digit")
+    parser.add_argument("--iteration", type=int, choices=sorted(MODELS), default=DEFAULT_ITERATION,
+                        help=f"the iteration whose answer is the headline (default %(default)s; {DRAWINGS.number}: "
+                             "the model made for drawings); all seven decide together whether it is a digit")
     parser.add_argument("--explain", metavar="DIR", type=path_text,
                         help="also write each file's maps into DIR as <file stem>-iteration<N>-<what>.png, for "
                              "every iteration: why-<d> (red pixels raised the top digit's score, blue lowered "
@@ -88,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
 
     predictor = Predictor()
     predictor.load_all()
+    if args.iteration not in ITERATIONS:
+        predictor.load(args.iteration)
     problems = "; ".join(predictor.problems())
     if not predictor.available():
         print(f"error: no model could be loaded ({problems})", file=sys.stderr)

@@ -20,7 +20,7 @@ from torch import nn
 from .checks import Check, instance, number, whole
 from .errors import CheckpointError
 from .files import make_folder, write_atomic
-from .iterations import ITERATIONS, Recipe, build_model, count_parameters, get_iteration
+from .iterations import MODELS, Recipe, build_model, count_parameters, get_iteration
 from .paths import shipped_weights_path
 
 FORMAT = "mnist-desktop-checkpoint"
@@ -75,7 +75,7 @@ class CheckpointInfo:
 
 # What each metadata key must hold, and how to say it.
 _METADATA_RULES: dict[str, tuple[Check, str]] = {
-    "iteration": (lambda v: whole(1)(v) and v in ITERATIONS, f"a whole number from 1 to {max(ITERATIONS)}"),
+    "iteration": (lambda v: whole(1)(v) and v in MODELS, f"a whole number from 1 to {max(MODELS)}"),
     "parameters": (whole(1), "a whole number of at least 1"),
     "recipe": (lambda v: isinstance(v, dict) and RECIPE_KEYS <= v.keys(),
                f"a dict with the keys {', '.join(sorted(RECIPE_KEYS))}"),

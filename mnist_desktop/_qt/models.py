@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
+from trainer.iterations import DRAWINGS
+
 from ..core.threads import Threads
 from .concurrency import run_job
 
@@ -15,11 +17,12 @@ if TYPE_CHECKING:
 
 
 def load_predictor() -> Predictor:
-    """Importing torch and reading seven checkpoints takes about a second."""
+    """Importing torch and reading the seven checkpoints and the model made for drawings takes about a second."""
     from ..core.predictor import Predictor
 
     predictor = Predictor()
     predictor.load_all()
+    predictor.load(DRAWINGS.number)
     return predictor
 
 

@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget
 
 from trainer.errors import MnistDesktopError
-from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
+from trainer.iterations import DEFAULT_ITERATION, DRAWINGS, ITERATIONS, MODELS, model_title
 from trainer.report import read_metrics, read_study
 
 from ..core.drawing import CANVAS_SIDE
@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
         self._wire()
 
-        self.set_iteration(saved.integer(Settings.ITERATION, DEFAULT_ITERATION, ITERATIONS))
+        self.set_iteration(saved.integer(Settings.ITERATION, DEFAULT_ITERATION, MODELS))
         geometry = saved.blob(Settings.GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
             if geometry is not None:
@@ -156,8 +156,9 @@ class MainWindow(QMainWindow):
         self.iteration_actions = QActionGroup(self)
         self.iteration_action: dict[int, QAction] = {}
         iteration_menu = self.menuBar().addMenu("&Iteration")
-        for number in ITERATIONS:
-            action = self._action(f"Iteration &{number}", f"Ctrl+{number}",
+        for number in MODELS:
+            title = "Made for &drawings" if number == DRAWINGS.number else f"Iteration &{number}"
+            action = self._action(title, f"Ctrl+{number}",
                                   lambda _=False, n=number: self.set_iteration(n))
             action.setCheckable(True)
             self.iteration_actions.addAction(action)
@@ -205,21 +206,24 @@ class MainWindow(QMainWindow):
         return self.recognise.picker.number()
 
     def set_iteration(self, number: int) -> None:
-        number = number if number in ITERATIONS else DEFAULT_ITERATION
+        number = number if number in MODELS else DEFAULT_ITERATION
         if self.recognise.picker.number() != number:
             self.recognise.picker.set_number(number)  # re-enters through iterationChanged
             return
         self.iteration_action[number].setChecked(True)
         self.settings.setValue(Settings.ITERATION, number)
-        if not self.training.running:
-            self.training.iteration.set_number(number)  # Train starts from the iteration in view
-        self.drawings.set_iteration(number)
+        if number in ITERATIONS:  # Train and Your drawings' scores are the seven's
+            if not self.training.running:
+                self.training.iteration.set_number(number)  # Train starts from the iteration in view
+            self.drawings.set_iteration(number)
         self.update_card()
         self.show_prediction()
 
     def update_card(self) -> None:
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         measured = self.shipped_metrics.get(self.iteration, {}).get("test_accuracy")
+        if measured is None and self.iteration == DRAWINGS.number and slot and slot.available:
+            measured = slot.info.test_accuracy  # measured on the 10k test set when it was trained
         retrained = slot.info if slot and slot.retrained and slot.available else None
         self.recognise.show_card(self.iteration, measured, retrained, slot.error if slot else None)
 
@@ -248,7 +252,7 @@ class MainWindow(QMainWindow):
 
     def show_prediction(self) -> None:
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
-        unavailable = f"Iteration {self.iteration} is unavailable: {slot.error}" if slot and slot.error else None
+        unavailable = f"{model_title(self.iteration)} is unavailable: {slot.error}" if slot and slot.error else None
         verdict = self.recognition.verdict_for(self.iteration) if self.recognition else None
         self.recognise.show_result(self.image, self.probabilities.get(self.iteration), unavailable, verdict)
         self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from trainer.iterations import ITERATIONS
+
 from .drawing import Drawing
 from .preprocess import MIN_INK, grey_levels, to_mnist
 from .render import is_speck, render_as_drawn, render_strokes
@@ -91,7 +93,10 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
         verdicts = {i: judge({i: p}, {i: log_tails[i]} if i in log_tails else {}, i, problem, unfamiliar)
                     for i, p in probabilities.items()}
         shape_tail = None if shape_tails is None else float(shape_tails[row])
-        verdict = judge(probabilities, log_tails, lead, problem, unfamiliar, shape_tail)
+        # Whether it is a digit is the seven's to say; the model made for drawings answers only as the headline.
+        seven = {i: p for i, p in probabilities.items() if i in ITERATIONS or i == lead}
+        verdict = judge(seven, {i: t for i, t in log_tails.items() if i in ITERATIONS}, lead, problem, unfamiliar,
+                        shape_tail)
         results[k] = Recognition(item.image, verdict, probabilities, verdicts)
     return results
 

@@ -36,7 +36,7 @@ def test_dropout_of_iteration_7():
 
 def test_unknown_iteration_is_a_clear_error():
     with pytest.raises(ValueError, match="choose one of 1-7"):
-        build_model(8)
+        build_model(9)
 
 
 def test_layers_are_described_for_people():

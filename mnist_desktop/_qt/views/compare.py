@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayo
                                QVBoxLayout, QWidget)
 
 from trainer.errors import DataNotFoundError
-from trainer.iterations import ITERATIONS, describe_layers
+from trainer.iterations import ITERATIONS, MODELS, describe_layers, model_title
 from trainer.report import mean_and_spread
 
 from ...core.threads import Threads
@@ -38,7 +38,7 @@ class MiniResult(QFrame):
     def __init__(self, number: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("result")
-        self.title = QLabel(f"Iteration {number}")
+        self.title = QLabel(model_title(number))
         self.digit = QLabel("–")
         font = self.digit.font()
         font.setPointSize(22)
@@ -94,11 +94,11 @@ class CompareView(QWidget):
 
         # Side by side: the seven results and the table.
         self.agreement = QLabel("Draw a digit to see all seven at once.")
-        self.results = {n: MiniResult(n) for n in ITERATIONS}
+        self.results = {n: MiniResult(n) for n in MODELS}  # the seven, and the model made for drawings
         grid = QGridLayout()
         for i, result in enumerate(self.results.values()):
             grid.addWidget(result, i // 4, i % 4)
-        self.table = QTableWidget(len(ITERATIONS), len(self.TABLE_COLUMNS))
+        self.table = QTableWidget(len(MODELS), len(self.TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(self.TABLE_COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -163,19 +163,19 @@ class CompareView(QWidget):
         digit" (the seven may all guess 4 for a plus, and still not recognise it)."""
         self.where.show_drawing(image, self.predictor, together)  # works only while its tab is in view
         tops = {n: int(np.argmax(p)) for n, p in probabilities.items()}
-        votes = Counter(tops.values())
+        votes = Counter(digit for n, digit in tops.items() if n in ITERATIONS)  # the seven's agreement
         majority = votes.most_common(1)[0][0] if votes else None
         for n, result in self.results.items():
             slot = self.predictor.slots.get(n) if self.predictor else None
             note = "unavailable" if slot and slot.error else ("no digit" if image is None else "")
             result.show_result(probabilities.get(n), n in tops and tops[n] != majority, note, (verdicts or {}).get(n))
-        if not tops:
+        if not votes:
             self.agreement.setText("Draw a digit to see all seven at once." if image is None else "No model ready.")
         elif rejected(together):
             self.agreement.setText(f"{not_a_digit_html(together, best_guess=False)} Best guesses: " + ", ".join(
                 f"{digit} from {count}" for digit, count in votes.most_common()))
         elif len(votes) == 1:
-            self.agreement.setText(f"All {len(tops)} agree: <b>{majority}</b>")
+            self.agreement.setText(f"All {sum(votes.values())} agree: <b>{majority}</b>")
         else:
             self.agreement.setText("<b style='color:#d35400'>They disagree</b>: " + ", ".join(
                 f"{count} say {digit}" for digit, count in votes.most_common()))
@@ -188,15 +188,17 @@ class CompareView(QWidget):
         self.refresh_mistakes()
 
     def fill_table(self) -> None:
-        for row, (n, it) in enumerate(ITERATIONS.items()):
-            slot = self.predictor.slots[n]
+        for row, (n, it) in enumerate(MODELS.items()):
+            slot = self.predictor.slots.get(n)
+            if slot is None:  # the model made for drawings, when the predictor was made without it
+                continue
             shipped = self.shipped_metrics.get(n, {}).get("test_accuracy")
-            accuracy = (slot.info.test_accuracy if slot.info else None) if slot.retrained else shipped
+            accuracy = (slot.info.test_accuracy if slot.info else None) if slot.retrained or shipped is None else shipped
             seeds = self.study.get("iterations", {}).get(str(n))
-            values = [str(n), f"{it.params:,}", str(it.recipe.epochs),
+            values = [str(n) if n in ITERATIONS else model_title(n), f"{it.params:,}", str(it.recipe.epochs),
                       "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),
                       f"{mean_and_spread(seeds)} ({len(seeds['seeds'])} seeds)" if seeds else "not run",
-                      f"{it.study_accuracy:g}%",
+                      f"{it.study_accuracy:g}%" if it.study_accuracy is not None else "–",
                       f"{slot.latency_ms:.3f} ms" if slot.latency_ms is not None else "–",
                       "retrained" if slot.retrained else "shipped", it.layers]
             for col, value in enumerate(values):

@@ -7,7 +7,7 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from trainer.iterations import ITERATIONS
+from trainer.iterations import MODELS
 
 from ...core.verdict import Verdict
 from ..widgets.iteration_picker import IterationPicker
@@ -22,7 +22,7 @@ UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
 class RecogniseView(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.picker = IterationPicker()
+        self.picker = IterationPicker(models=MODELS)  # the seven and the model made for drawings
         self.card = QLabel()
         self.card.setWordWrap(True)
         self.card.setTextFormat(Qt.TextFormat.RichText)
@@ -37,7 +37,7 @@ class RecogniseView(QWidget):
     def show_card(self, iteration: int, measured: float | None, retrained: CheckpointInfo | None,
                   error: str | None) -> None:
         """``measured``: the shipped weights' test accuracy; ``retrained``: the run in use, if any."""
-        self.card.setText(card_html(ITERATIONS[iteration], measured, retrained, error))
+        self.card.setText(card_html(MODELS[iteration], measured, retrained, error))
 
     def show_result(self, image: np.ndarray | None, probabilities: np.ndarray | None, unavailable: str | None,
                     verdict: Verdict | None) -> None:

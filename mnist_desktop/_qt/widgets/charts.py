@@ -9,7 +9,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 
 MAX_EPOCH_TICKS = 10
 # One distinct colour per iteration (the first seven of Matplotlib's "tab10", readable on light and dark).
-ITERATION_COLORS = {1: "#1f77b4", 2: "#ff7f0e", 3: "#2ca02c", 4: "#d62728", 5: "#9467bd", 6: "#8c564b", 7: "#e377c2"}
+ITERATION_COLORS = {1: "#1f77b4", 2: "#ff7f0e", 3: "#2ca02c", 4: "#d62728", 5: "#9467bd", 6: "#8c564b", 7: "#e377c2",
+                    8: "#17becf"}  # 8: the model made for drawings
 
 
 def iteration_color(iteration: int) -> QColor:

@@ -1,20 +1,20 @@
-"""A drop-down of the seven iterations whose entries carry the iteration's number: no caller maps rows to
-numbers."""
+"""A drop-down of the seven iterations (and, where it is offered, the model made for drawings) whose entries
+carry the model's number: no caller maps rows to numbers."""
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox, QWidget
 
-from trainer.iterations import DEFAULT_ITERATION, ITERATIONS
+from trainer.iterations import DEFAULT_ITERATION, ITERATIONS, Iteration, model_title
 
 
 class IterationPicker(QComboBox):
     iterationChanged = Signal(int)  # the number of the iteration now chosen
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, models: dict[int, Iteration] = ITERATIONS):
         super().__init__(parent)
-        for number in ITERATIONS:
-            self.addItem(f"Iteration {number}", number)
+        for number in models:
+            self.addItem(model_title(number), number)
         self.set_number(DEFAULT_ITERATION)
         self.currentIndexChanged.connect(lambda _: self.iterationChanged.emit(self.number()))
 
@@ -25,5 +25,5 @@ class IterationPicker(QComboBox):
         """Choose iteration ``number``; emits ``iterationChanged`` when that changes the choice."""
         index = self.findData(number)
         if index < 0:
-            raise ValueError(f"There is no iteration {number}; choose one of 1-{len(ITERATIONS)}.")
+            raise ValueError(f"There is no iteration {number} in this list.")
         self.setCurrentIndex(index)

@@ -8,7 +8,7 @@ from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from trainer.iterations import Iteration, describe_layers
+from trainer.iterations import Iteration, describe_layers, model_title
 
 if TYPE_CHECKING:
     from trainer.checkpoint import CheckpointInfo
@@ -168,7 +168,7 @@ def card_html(it: Iteration, measured: float | None, retrained: CheckpointInfo |
     """The iteration card: what it tried, its layers and recipe, and its honest accuracy."""
     r = it.recipe
     rows = [
-        f"<b>Iteration {it.number}</b> — {it.summary}",
+        f"<b>{model_title(it.number)}</b> — {it.summary}",
         f"<small>{describe_layers(it.number)}</small>",
         f"{it.params:,} parameters · {r.epochs} epoch{'s' * (r.epochs != 1)} · Adam lr {r.lr:g} · batch {r.batch_size}",
     ]
@@ -179,8 +179,9 @@ def card_html(it: Iteration, measured: float | None, retrained: CheckpointInfo |
         rows.append(f"<b>{'Fine-tuned' if fine_tune else 'Retrained'}</b>: {retrained.test_accuracy:.2f}% test "
                     f"accuracy ({epochs} epoch{'s' * (epochs != 1)}, "
                     f"{trained_on(retrained.train_images, fine_tune)}, seed {retrained.seed}) — in use")
-    rows.append(f"<span style='color:gray'>The study reported {it.study_accuracy:g}%, measured on the 60k "
-                f"augmented <i>training</i> images, not on the test set.</span>")
+    if it.study_accuracy is not None:  # the seven's
+        rows.append(f"<span style='color:gray'>The study reported {it.study_accuracy:g}%, measured on the 60k "
+                    f"augmented <i>training</i> images, not on the test set.</span>")
     if error:
         rows.append(f"<span style='color:#c0392b'><b>Unavailable:</b> {error}</span>")
     return "<br>".join(rows)

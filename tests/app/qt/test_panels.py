@@ -58,7 +58,7 @@ def test_the_best_guess_is_the_iteration_in_views(window, qtbot):
 def test_each_compare_card_shows_its_own_verdict(window, qtbot):
     window.tabs.setCurrentWidget(window.compare)
     draw(qtbot, window.canvas, seven())
-    assert [r.digit.text() for r in window.compare.results.values()] == ["7"] * 7
+    assert [window.compare.results[n].digit.text() for n in ITERATIONS] == ["7"] * 7
     window.canvas.clear()
     draw(qtbot, window.canvas, [(0.3 + 0.4 * (k % 2), 0.3 + 0.4 * k / 29) for k in range(30)])
     cards = list(window.compare.results.values())

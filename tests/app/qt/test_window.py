@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QApplication
 
 from mnist_desktop._qt.concurrency import wait_for_jobs
 from mnist_desktop._qt.window import MainWindow
+from trainer.iterations import ITERATIONS
 from trainer.report import read_metrics
 from trainer.runs import RunStore
 from trainer.training import TrainConfig
@@ -72,7 +73,7 @@ def test_switching_iteration_re_predicts(window, qtbot):
 def test_comparison_view_fills_seven_results(window, qtbot):
     draw(qtbot, window.canvas, vertical_stroke())
     window.tabs.setCurrentWidget(window.compare)  # the cards are filled when they come into view
-    digits = [result.digit.text() for result in window.compare.results.values()]
+    digits = [window.compare.results[n].digit.text() for n in ITERATIONS]  # beside them, the drawings model's
     assert digits == ["1"] * 7
     assert "All 7 agree" in window.compare.agreement.text()
     shipped = read_metrics()[5]["test_accuracy"]  # weights/metrics.json, from mnist-train report
@@ -157,7 +158,7 @@ def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
         w.start_loading_models()
     assert "iteration 3" in w.statusBar().currentMessage() and "not a PyTorch file" in w.statusBar().currentMessage()
     draw(qtbot, w.canvas, vertical_stroke())
-    assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7]
+    assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7, 8]  # 8: the model made for drawings
     w.set_iteration(3)
     assert "Unavailable" in w.recognise.card.text() and w.recognise.panel.digit.text() == "×"
     w.tabs.setCurrentWidget(w.compare)
@@ -212,12 +213,12 @@ def test_the_eraser_removes_ink(window, qtbot):
 def test_the_compare_cards_are_updated_only_while_in_view(window, qtbot):
     draw(qtbot, window.canvas, vertical_stroke())
     assert window.recognise.panel.digit.text() == "1"
-    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # hidden: untouched
+    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 8  # hidden: untouched
     window.tabs.setCurrentWidget(window.compare)
-    assert [r.digit.text() for r in window.compare.results.values()] == ["1"] * 7
+    assert [r.digit.text() for r in window.compare.results.values()] == ["1"] * 8  # the seven and model 8
     window.clear_action.trigger()
     settle(qtbot, window)
-    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 7  # in view: updated
+    assert [r.digit.text() for r in window.compare.results.values()] == ["–"] * 8  # in view: updated
 
 
 def test_ctrl_z_undoes_a_stroke_after_typing_a_brush_width(window, qtbot):

@@ -70,8 +70,8 @@ DEFAULT_ITERATION = 5  # the study's pick
 # MNIST and on digits drawn as strokes, rendered as the canvas renders them (mnist-desktop drawings-model).
 DRAWINGS = Iteration(8, ITERATIONS[5].layers, ITERATIONS[5].params,
                      Recipe(epochs=3, lr=0.002, batch_size=128, lr_step_epochs=2),
-                     "Made for drawings: iteration 5's network trained on MNIST and on digits drawn as strokes "
-                     "(MNIST traced, pen digits, slashed 0, barred 7, open and closed 4, flagged 1, looped 2).",
+                     "Iteration 5's network trained on MNIST and on digits drawn as strokes (MNIST traced, pen "
+                     "digits, slashed 0, barred 7, open and closed 4, flagged 1, looped 2).",
                      None)
 MODELS: dict[int, Iteration] = {**ITERATIONS, DRAWINGS.number: DRAWINGS}  # every network the app can load
 

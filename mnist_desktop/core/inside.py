@@ -19,12 +19,12 @@ from torch import nn
 from trainer.augment import normalize
 from trainer.errors import MnistDesktopError, WriteError
 from trainer.files import make_folder, write_atomic
-from trainer.iterations import get_iteration
+from trainer.iterations import MNIST_SIDE, get_iteration, parse_layers
 
 from .attribution import ATTRIBUTION_METHOD, Attribution, Scores, Target
 from .colours import diverging_rgb, sequential_rgb
 
-FRAME = 28  # the models' input side
+FRAME = MNIST_SIDE  # the models' input side
 PNG_SCALE = 8  # saved maps are scaled up by this, pixel for pixel, so they can be looked at
 # A perceptually ordered dark-to-bright ramp (anchors of matplotlib's "inferno"); feature maps are >= 0.
 
@@ -50,21 +50,20 @@ class ConvLayer:
 
 def conv_layers(iteration: int) -> list[ConvLayer]:
     """The conv layers of ``iteration``, read from its layer spec (trainer.iterations)."""
-    tokens = get_iteration(iteration).layers.split()
+    tokens = parse_layers(get_iteration(iteration).layers)
     layers, size = [], FRAME
     for i, token in enumerate(tokens):
-        if token[0] == "M":
+        if token.kind == "M":
             size //= 2
-        if token[0] not in "cp":
+        if token.kind not in "cp":
             continue
         following = []
         for later in tokens[i + 1:]:
-            if later[0] in "cpF":
+            if later.kind in "cpF":
                 break
-            following.append(later[0])
-        c_in, c_out = (int(n) for n in token[1:].split("-"))
-        layers.append(ConvLayer(len(layers) + 1, 3 if token[0] == "c" else 1, c_in, c_out, "B" in following,
-                                "M" in following, size))
+            following.append(later.kind)
+        layers.append(ConvLayer(len(layers) + 1, token.kernel, token.channels_in, token.channels_out,
+                                "B" in following, "M" in following, size))
     return layers
 
 

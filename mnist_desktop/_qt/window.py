@@ -10,7 +10,7 @@ import logging
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget
 
@@ -41,7 +41,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PREDICTIONS_PER_SECOND = 30
+DEFAULT_SIZE = QSize(1200, 760)
 CLOSE_WAIT_MS = 3000  # closing waits this long for the background jobs (a training run's batch, a recognition)
+
+
+def first_size(available: QSize) -> QSize:
+    """The window's size on first launch: 1200×760, or all the screen offers where that is less (a small
+    screen, or a large scale factor: 1920×1080 at 2× offers 960×540 units)."""
+    return DEFAULT_SIZE.boundedTo(available)
 
 
 class MainWindow(QMainWindow):
@@ -95,7 +102,7 @@ class MainWindow(QMainWindow):
         if geometry is None or not self.restoreGeometry(geometry):
             if geometry is not None:
                 log.warning("settings: the saved window geometry cannot be used; using the default size")
-            self.resize(1200, 760)
+            self.resize(first_size(self.screen().availableGeometry().size()))
         self.statusBar().showMessage("Loading the models…")
 
     def _wire(self) -> None:

@@ -189,7 +189,7 @@ class RunMonitor(QWidget):
         self.log.setMaximumBlockCount(2000)
         self.loss_chart = RunChart("Training loss per batch (smoothed)", "loss", ["batch loss"], per_epoch=False)
         self.epoch_loss_chart = RunChart("Loss per epoch", "loss", ["train", "test"])
-        self.accuracy_chart = RunChart("Accuracy per epoch", "accuracy (%)", ["train", "test", HELD_OUT_DRAWINGS])
+        self.accuracy_chart = RunChart("Accuracy per epoch (%)", "%", ["train", "test", HELD_OUT_DRAWINGS])
         self.lr_chart = RunChart("Learning rate", "lr", ["lr"])
         self.charts = [self.loss_chart, self.epoch_loss_chart, self.accuracy_chart, self.lr_chart]
         grid = QGridLayout()
@@ -304,8 +304,8 @@ class PastRuns(QWidget):
         buttons.addWidget(self.use_button)
         buttons.addWidget(self.revert_button)
         layout = QVBoxLayout(self)
+        layout.addLayout(buttons)  # above the table, which may be taller than the room left
         layout.addWidget(self.table)
-        layout.addLayout(buttons)
 
     def show_runs(self, runs: list[tuple[Any, datetime]]) -> None:
         self.runs = [run for run, _ in runs]

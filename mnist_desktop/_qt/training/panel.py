@@ -9,9 +9,9 @@ import importlib
 
 from typing import TYPE_CHECKING, Callable
 
-from PySide6.QtCore import QSettings, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import (QFileDialog, QFrame, QHBoxLayout, QMessageBox, QPushButton, QScrollArea,
-                               QVBoxLayout, QWidget)
+                               QToolButton, QVBoxLayout, QWidget)
 
 from ..concurrency import run_job
 from ..widgets.dialogs import DownloadProgress, MissingDataDialog, ask_to_use
@@ -58,15 +58,27 @@ class TrainingPanel(QWidget):
         self.train_button.setToolTip("Loading the trainer…")
         self.stop_button = QPushButton("Stop")
         self.stop_button.setEnabled(False)
+        # The run controls stay at the top; the settings fold away while a run trains, so that its four
+        # charts fit the window (1200×760 and less), and unfold with a click.
+        self.settings_toggle = QToolButton(text="Settings", checkable=True, checked=True)
+        self.settings_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.settings_toggle.setToolTip("Show or hide the run's and the study's settings")
+        self.settings_box = QWidget()
+        box = QVBoxLayout(self.settings_box)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.form)
+        box.addWidget(self.study)
+        self.settings_toggle.toggled.connect(self._show_settings)
+        self._show_settings(True)
         buttons = QHBoxLayout()
-        buttons.addWidget(self.train_button)
-        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.settings_toggle)
+        buttons.addWidget(self.train_button, 1)
+        buttons.addWidget(self.stop_button, 1)
 
         content = QWidget()
         layout = QVBoxLayout(content)
-        layout.addWidget(self.form)
         layout.addLayout(buttons)
-        layout.addWidget(self.study)
+        layout.addWidget(self.settings_box)
         layout.addWidget(self.monitor, 1)
         self.scroll = QScrollArea(widgetResizable=True)  # the panel scrolls instead of making the window tall
         self.scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -178,6 +190,10 @@ class TrainingPanel(QWidget):
                 self._form_before = self.form.values()
             self.form.show_config(config)
 
+    def _show_settings(self, shown: bool) -> None:
+        self.settings_box.setVisible(shown)
+        self.settings_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
     def _set_keep_partial(self, keep: bool) -> None:
         self.controller.keep_partial = keep
 
@@ -190,6 +206,7 @@ class TrainingPanel(QWidget):
         if busy:
             self.form.show_problem("")
             self.monitor.reset_progress()
+            self.settings_toggle.setChecked(False)  # the charts take the room
         elif self._form_before is not None:
             self.form.set_values(self._form_before)
             self._form_before = None

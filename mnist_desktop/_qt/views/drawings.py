@@ -219,8 +219,8 @@ class DrawingsView(QWidget):
         scroll = QScrollArea(widgetResizable=True)
         scroll.setWidget(rows)
         layout = QVBoxLayout(self)
+        layout.addLayout(buttons)  # above the summary, whose length varies: the buttons never move
         layout.addWidget(self.summary)
-        layout.addLayout(buttons)
         layout.addWidget(self.notice)
         layout.addWidget(self.messages)
         layout.addWidget(scroll, 1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 
 MAX_EPOCH_TICKS = 10
@@ -32,7 +32,7 @@ class RunChart(QChartView):
     def __init__(self, title: str, y_title: str, names: list[str], per_epoch: bool = True):
         super().__init__()
         self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(240)
+        self.setMinimumHeight(200)  # two rows of charts fit the Train tab of a 1024×700 window
         self.per_epoch = per_epoch
         chart = QChart()
         chart.setTitle(title)
@@ -52,6 +52,12 @@ class RunChart(QChartView):
         self._previous_epochs = 0
         self._add_series(self.current, "")
         self._fit_x()
+        self._show_legend()
+
+    def sizeHint(self) -> QSize:
+        """A chart view's own hint is its scene's size, which follows the view: it only grows. The Train tab
+        scrolls to fit its preferred sizes, so ask for the least a chart needs and let the layout stretch it."""
+        return QSize(320, self.minimumHeight())
 
     def _add_series(self, into: dict[str, QLineSeries], suffix: str) -> None:
         for name in self.names:
@@ -86,11 +92,20 @@ class RunChart(QChartView):
         self.epochs = epochs
         self._fit_x()
         self._fit_y()
+        self._show_legend()
 
     def append(self, name: str, points: list[QPointF]) -> None:
         if points:
             self.current[name].append(points)
             self._fit_y()
+            self._show_legend()
+
+    def _show_legend(self) -> None:
+        """Only lines that have points are in the legend (the held-out drawings' only in a fine-tune), so
+        that the legend fits."""
+        for series in (*self.current.values(), *self.previous.values()):
+            for marker in self.chart().legend().markers(series):
+                marker.setVisible(series.count() > 0)
 
     def point_count(self, name: str) -> int:
         return self.current[name].count()

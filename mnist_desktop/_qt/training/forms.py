@@ -138,15 +138,19 @@ class StudyForm(QGroupBox):
         self.run_button = QPushButton("Run the study")
         self.run_button.setToolTip("Train every chosen (iteration, seed) pair in turn; the results go to Compare")
         self.run_button.setEnabled(False)  # until the trainer has loaded
-        row = QHBoxLayout(self)
+        row = QHBoxLayout()
         row.addWidget(QLabel("Iterations"))
         for box in self.iterations.values():
             row.addWidget(box)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Seeds"))
-        row.addWidget(self.seeds)
         row.addStretch(1)
-        row.addWidget(self.run_button)
+        second = QHBoxLayout()  # on a row of its own, so the box fits the Train tab of a 1024-pixel window
+        second.addWidget(QLabel("Seeds"))
+        second.addWidget(self.seeds)
+        second.addStretch(1)
+        second.addWidget(self.run_button)
+        rows = QVBoxLayout(self)
+        rows.addLayout(row)
+        rows.addLayout(second)
         self.wheel_guard = WheelGuard(self)
         guard_wheel([self.seeds], self.wheel_guard)
 

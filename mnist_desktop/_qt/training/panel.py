@@ -190,6 +190,11 @@ class TrainingPanel(QWidget):
                 self._form_before = self.form.values()
             self.form.show_config(config)
 
+    def _show_problem(self, message: str) -> None:
+        """Why a run did not start or failed, in the form: unfolded, so that it is seen."""
+        self.form.show_problem(message)
+        self.settings_toggle.setChecked(True)
+
     def _show_settings(self, shown: bool) -> None:
         self.settings_box.setVisible(shown)
         self.settings_toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
@@ -212,7 +217,7 @@ class TrainingPanel(QWidget):
             self._form_before = None
 
     def _on_refused(self, message: str) -> None:
-        self.form.show_problem(message)
+        self._show_problem(message)
         self.monitor.status.setText("Not started: the settings need a change.")
 
     # --- endings ---------------------------------------------------------------------------------
@@ -227,7 +232,7 @@ class TrainingPanel(QWidget):
     def _on_failed(self, message: str, data_missing: bool) -> None:
         self.monitor.run_ended(finished=False)
         if not data_missing:  # else the MNIST dialog says it
-            self.form.show_problem(message)
+            self._show_problem(message)
         self.runFailed.emit(message)
 
     def _on_study_finished(self, results: dict) -> None:

@@ -380,6 +380,15 @@ def alive(pid: int) -> bool:
         return False
 
 
+def all_gone(pids: list[int]) -> bool:
+    """Whether every process in ``pids`` has ended, waiting up to a minute: a worker ends a moment after its
+    parent (the parent-death signal, or the parent's stop event); the minute only bounds a failure."""
+    deadline = time.monotonic() + 60
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return not any(alive(p) for p in pids)
+
+
 def test_study_workers_die_with_their_parent_and_a_second_study_on_the_output_is_refused(tmp_path, mnist_dir,
                                                                                          capsys):
     study = study_child(tmp_path / "study", mnist_dir)
@@ -390,10 +399,7 @@ def test_study_workers_die_with_their_parent_and_a_second_study_on_the_output_is
     assert "Another study is already training into" in one_sentence(capsys.readouterr().err)
     study.kill()
     study.wait(timeout=60)
-    deadline = time.monotonic() + 60  # the kernel's SIGKILL arrives at once; this only bounds a failure
-    while any(alive(w) for w in workers) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not any(alive(w) for w in workers)
+    assert all_gone(workers)
 
 
 def test_ctrl_c_stops_a_study_quietly(tmp_path, mnist_dir):
@@ -402,4 +408,4 @@ def test_ctrl_c_stops_a_study_quietly(tmp_path, mnist_dir):
     os.killpg(study.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     out, err = study.communicate(timeout=120)
     assert study.returncode == 130 and err == "" and "interrupted; the finished pairs are kept" in out
-    assert not any(alive(w) for w in workers)
+    assert all_gone(workers)

@@ -283,9 +283,9 @@ def recognition_workloads(predictor, drawing) -> tuple:
 
 def recognition_latency() -> dict:
     """One drawing as the window recognises it: strokes rendered to the 28x28, all seven models, the verdict
-    (input checks, each model's statistics, the pixel model). Beside it, in the same run, the reference: the
-    same drawing rendered and through the same seven forward passes, without a verdict; and the ratio of the
-    two medians."""
+    (input checks, the gate). Beside it, in the same run, the reference: the same drawing rendered and through
+    the same seven forward passes, without a verdict; the same recognition without the gate (the rule before
+    it: each model's statistics, the pixel model); and the ratios of the medians."""
     from trainer.timing import latency_ms
 
     from .core.drawing import Drawing, Stroke
@@ -297,8 +297,12 @@ def recognition_latency() -> dict:
         predictor, Drawing(strokes=(Stroke(tuple(nine_stroke()), width=0.07),)))
     timed = latency_ms(with_verdict, repeats=300)
     reference = latency_ms(without_verdict, repeats=300)
+    gate, predictor.gate = predictor.gate, None  # the same recognition with the rule before the gate
+    without_gate = latency_ms(with_verdict, repeats=300)
+    predictor.gate = gate
     return {"drawing_to_seven_with_verdict_ms": timed, "drawing_to_seven_without_verdict_ms": reference,
-            "verdict_over_without": timed[0] / reference[0]}
+            "verdict_over_without": timed[0] / reference[0], "drawing_to_seven_without_gate_ms": without_gate,
+            "gate_over_without_gate": timed[0] / without_gate[0]}
 
 
 def explanation_latency() -> dict:

@@ -8,7 +8,7 @@ import sys
 
 from trainer.errors import MnistDesktopError
 
-from . import bench, drawings_model, predict_cli
+from . import bench, drawings_model, gate_cli, predict_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -21,6 +21,8 @@ def build_parser() -> argparse.ArgumentParser:
     drawings_model.add_arguments(commands.add_parser(
         "drawings-model", help="train the model made for drawings (iteration 5's network on MNIST and digits "
                                "drawn as strokes) and measure it beside iteration 5"))
+    gate_cli.add_arguments(commands.add_parser("gate", help="make the corpus, train the \"not a digit\" gate "
+                                                            "and write weights/gate.pt"))
     return parser
 
 
@@ -48,6 +50,8 @@ def launch(argv: list[str] | None = None) -> int:
             print(f"error: {e}", file=sys.stderr)
             return 2
         return 0
+    if args.command == "gate":
+        return gate_cli.run(args)
     from ._qt.app import main
 
     return main()

@@ -29,6 +29,15 @@ def fine_tune_drawings_path() -> Path:
     return user_data_dir() / "fine-tune" / "drawings.zip"
 
 
+def user_cache_dir() -> Path:
+    """The per-user cache folder, for what a command can make again (XDG cache home on Linux)."""
+    if sys.platform == "win32":
+        return user_data_dir() / "cache"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / APP_NAME
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / APP_NAME
+
+
 def shipped_weights_dir() -> Path:
     """``weights/`` of a source checkout, or where ``pip install`` put it (``<prefix>/share/mnist-desktop``)."""
     checkout = Path(__file__).resolve().parent.parent / "weights"

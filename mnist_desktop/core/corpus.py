@@ -9,7 +9,7 @@ canvas is. Sources:
 - procedural doodles (stars, arrows, houses, grids, spirals, zigzags, faces, waves, hatching, words...);
 - real pen handwriting from UNIPEN (../shared/data/unipen, CC BY 4.0): digits, letters and symbols;
 - digit styles MNIST barely has (slashed 0, barred 7, open, closed and crossed 4, flagged 1, looped 2);
-- MNIST's training digits traced to centre lines (trace.py), when MNIST is at hand.
+- MNIST's training digits traced to centre lines (trace.py).
 Digit look-alikes (O o I l Z z S s B b g q G D | / ...) are never non-digits.
 
 Validation cannot fool itself when what it measures was never used to choose: every item's ``source`` says
@@ -39,6 +39,7 @@ from trainer.gate import CLASSES
 
 from .drawing import Drawing, Stroke
 from .render import render_strokes
+from .trace import trace_batch
 
 log = logging.getLogger(__name__)
 
@@ -349,14 +350,24 @@ def word(rng):
 
 
 def cloud(rng):
-    n = int(rng.integers(5, 9))
-    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
-    path = []
-    for a, b in zip(angles, np.r_[angles[1:], angles[0] + 2 * np.pi]):
-        t = np.linspace(a, b, 10)
-        bulge = 1 + 0.35 * np.sin(np.pi * (t - a) / (b - a))
-        path.append(np.stack([1.4 * bulge * np.cos(t), 0.8 * bulge * np.sin(t)], 1))
-    return [np.concatenate(path + [path[0][:1]])]
+    """Round bumps round an ellipse, each more than half a circle, so they meet in sharp notches."""
+    n = int(rng.integers(5, 10))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n)) + np.linspace(0, 0.5, n)
+    base = np.stack([1.4 * np.cos(angles), 0.8 * np.sin(angles)], 1)
+    bumps = []
+    for a, b in zip(base, np.roll(base, -1, 0)):
+        half = np.hypot(*(b - a)) / 2
+        radius = half * rng.uniform(1.1, 1.4)
+        outwards = np.array([(b - a)[1], -(b - a)[0]]) / (2 * half)
+        centre = (a + b) / 2 + outwards * math.sqrt(radius ** 2 - half ** 2)
+        start, end = (math.atan2(*(p - centre)[::-1]) for p in (a, b))
+        end = start + (end - start) % (2 * np.pi)  # counter-clockwise; the other way if that is inside
+        if np.hypot(*(centre + radius * np.array([np.cos((start + end) / 2), np.sin((start + end) / 2)]))) \
+                < np.hypot(*centre):
+            end -= 2 * np.pi
+        t = np.linspace(start, end, 16)
+        bumps.append(centre + radius * np.stack([np.cos(t), np.sin(t)], 1))
+    return [np.concatenate(bumps)]
 
 
 def heart(rng):
@@ -416,11 +427,57 @@ def envelope(rng):
     return [polygon(line((0, 0), (1.4, 0), (1.4, 1), (0, 1))), line((0, 0), (0.7, 0.55), (1.4, 0))]
 
 
+def corners(rng):
+    """A polygon of 3-8 sharp corners, convex or not."""
+    n = int(rng.integers(3, 9))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, n))
+    radii = rng.uniform(0.5, 1, n)
+    return [polygon(np.stack([radii * np.cos(angles), radii * np.sin(angles)], 1))]
+
+
+def boat(rng):
+    hull = line((-1, 0), (1, 0), (0.6, 0.4), (-0.6, 0.4), (-1, 0))
+    return [hull, line((0, 0), (0, -1.2)), line((0, -1.1), (0.7, -0.2), (0, -0.2))]
+
+
+def mountains(rng):
+    n = int(rng.integers(2, 5))
+    x = np.linspace(0, 1, 2 * n + 1)
+    y = np.where(np.arange(2 * n + 1) % 2 == 1, -rng.uniform(0.3, 0.8, 2 * n + 1), 0)
+    return [np.stack([x, y], 1)] + ([line((0, 0), (1, 0))] if rng.random() < 0.5 else [])
+
+
+def car(rng):
+    body = line((-1, 0), (-1, -0.3), (-0.5, -0.35), (-0.3, -0.7), (0.4, -0.7), (0.6, -0.35), (1, -0.3), (1, 0), (-1, 0))
+    return [body, arc(-0.55, 0, 0.2, 0.2, 0, 1, 16), arc(0.55, 0, 0.2, 0.2, 0, 1, 16)]
+
+
+def cat(rng):
+    head = arc(0, 0, 1, 0.85, 0.1, 0.9, 30)
+    return [np.concatenate([head, line((-0.75, -0.9), (-0.45, -0.75), (0.45, -0.75), (0.75, -0.9), head[0])]),
+            line((-0.4, -0.2), (-0.35, -0.15)), line((0.4, -0.2), (0.35, -0.15)),
+            line((-1.2, 0.1), (-0.4, 0.2)), line((1.2, 0.1), (0.4, 0.2))]
+
+
+def crown(rng):
+    n = int(rng.integers(3, 6))
+    x = np.linspace(0, 1, 2 * n + 1)
+    y = np.where(np.arange(2 * n + 1) % 2 == 0, -0.8, -0.3)
+    return [np.concatenate([line((0, 0)), np.stack([x, y], 1), line((1, 0), (0, 0))])]
+
+
+def ladder(rng):
+    rungs = int(rng.integers(3, 7))
+    return [line((0, 0), (0, 1.5)), line((0.5, 0), (0.5, 1.5))] + [line((0, y), (0.5, y))
+                                                                   for y in np.linspace(0.15, 1.35, rungs)]
+
+
 DOODLES: dict[str, Callable[[np.random.Generator], Paths]] = {
     "star": star, "arrow": arrow, "house": house, "grid": grid, "spiral": spiral, "zigzag": zigzag, "face": face,
     "wave": wave, "hatching": hatching, "word": word, "cloud": cloud, "heart": heart, "fish": fish, "key": key,
     "flower": flower, "sun": sun, "tree": tree, "lightning": lightning, "cube": cube, "scribble": scribble,
-    "envelope": envelope,
+    "envelope": envelope, "corners": corners, "boat": boat, "mountains": mountains, "car": car, "cat": cat,
+    "crown": crown, "ladder": ladder,
 }
 HELD_OUT_DOODLES = ("house", "fish", "spiral", "cloud", "hatching")
 DOODLE_COPIES = 700
@@ -505,14 +562,20 @@ class Corpus:
         return Corpus(*(getattr(self, name)[mask] for name in ("images", "labels", "kinds", "sources", "parts")))
 
 
-def prototypes(unipen: Path | None, mnist_strokes: list[tuple[int, Paths]] = ()) -> list[Prototype]:
-    """Every drawing the corpus is made from, in a fixed order."""
+def mnist_prototypes(images: np.ndarray, labels: np.ndarray) -> list[Prototype]:
+    """MNIST digits (uint8 [N, 28, 28]) traced to their centre lines (trace.py), each image a group."""
+    drawings = trace_batch(images.astype(np.float32) / 255)
+    return [Prototype(int(label), DIGIT, "mnist", f"mnist/{k}", [s.xy for s in drawing.strokes], jitter=0.5)
+            for k, (label, drawing) in enumerate(zip(labels.tolist(), drawings)) if drawing is not None]
+
+
+def prototypes(unipen: Path | None, mnist: list[Prototype] = ()) -> list[Prototype]:
+    """Every drawing the corpus is made from, in a fixed order: fonts, styles, doodles, UNIPEN (if its folder
+    is given), MNIST's traced digits (mnist_prototypes)."""
     found = [*font_prototypes(), *style_prototypes(), *doodle_prototypes()]
     if unipen is not None:
         found += unipen_prototypes(unipen)
-    found += [Prototype(label, DIGIT, "mnist", f"mnist/{k}", paths, jitter=0.5)
-              for k, (label, paths) in enumerate(mnist_strokes)]
-    return found
+    return found + list(mnist)
 
 
 def make_corpus(seed: int, found: list[Prototype], progress: Callable[[int, int], None] = lambda done, total: None

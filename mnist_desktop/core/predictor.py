@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from trainer import calibration, digit_shapes
+from trainer import calibration, digit_shapes, gate
 from trainer.augment import normalize
 from trainer.checkpoint import CheckpointInfo, model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
@@ -51,6 +51,15 @@ class Slot:
 
 
 @dataclass
+class GateOutputs:
+    """The gate's answers for a batch of images (trainer.gate)."""
+
+    log_odds: np.ndarray  # [N]: how much likelier a digit than anything else
+    seen: list[str | None]  # [N]: what it looks like when not a digit (a trainer.gate.CLASSES name), if clear
+    threshold: float  # under it, not a digit
+
+
+@dataclass
 class Outputs:
     """One model's answers for a batch of images."""
 
@@ -76,6 +85,8 @@ class Predictor:
         self.slots: dict[int, Slot] = {}
         self.shapes: digit_shapes.ShapeScorer | None = None  # the pixel model of the verdict, once loaded
         self.shapes_error: str | None = None  # why it could not be loaded
+        self.gate: tuple[torch.nn.Sequential, float] | None = None  # the learned gate and its threshold
+        self.gate_error: str | None = None  # why it could not be loaded: the verdict then runs without it
 
     def load(self, iteration: int) -> Slot:
         """(Re)load the weights ``iteration`` should use now."""
@@ -105,6 +116,16 @@ class Predictor:
             self.shapes = digit_shapes.read_shapes(digit_shapes.shapes_path(self.weights_dir))
         except MnistDesktopError as e:
             self.shapes_error = str(e)
+        self.load_gate(gate.gate_path(self.weights_dir))
+
+    def load_gate(self, path: Path) -> None:
+        """(Re)load the verdict's learned gate from ``path``; if it cannot be used, the verdict runs without it."""
+        self.gate, self.gate_error = None, None
+        try:
+            model, threshold = gate.read_gate(path)
+            self.gate = fused_for_inference(model), threshold
+        except MnistDesktopError as e:
+            self.gate_error = str(e)
 
     def problems(self) -> list[str]:
         """What could not be loaded, a sentence each: iterations left unavailable or out of the verdict, the
@@ -113,6 +134,8 @@ class Predictor:
                  if slot.error or slot.statistics_error]
         if self.shapes_error:
             found.append(f"the \"not a digit\" verdict's pixel model (the models judge alone): {self.shapes_error}")
+        if self.gate_error:
+            found.append(f"the \"not a digit\" gate (the models judge without it): {self.gate_error}")
         return found
 
     def available(self, among: list[int] | None = None) -> list[int]:
@@ -157,6 +180,16 @@ class Predictor:
         """float32 [N, 28, 28] -> how digit-like the pixel model finds each (trainer.digit_shapes); None without
         it."""
         return self.shapes.log_tail_probabilities(images) if self.shapes else None
+
+    @torch.inference_mode()
+    def gate_outputs(self, images: np.ndarray) -> GateOutputs | None:
+        """float32 [N, 28, 28] in [0, 1] -> the gate's answers; None without the gate."""
+        if self.gate is None:
+            return None
+        model, threshold = self.gate
+        x = normalize(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))
+        logits = torch.cat([calibration.through(model, chunk) for chunk in x.split(OUTPUT_CHUNK)])
+        return GateOutputs(gate.digit_log_odds(logits).numpy(), gate.what_it_sees(logits), threshold)
 
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""

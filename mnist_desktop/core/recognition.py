@@ -16,7 +16,7 @@ from trainer.iterations import ITERATIONS
 from .drawing import Drawing
 from .preprocess import MIN_INK, grey_levels, to_mnist
 from .render import is_speck, render_as_drawn, render_strokes
-from .verdict import EMPTY, SPECK, Verdict, input_measures, input_problem, judge, unfamiliar_reason
+from .verdict import EMPTY, SPECK, GateOpinion, Verdict, input_measures, input_problem, judge, unfamiliar_reason
 
 if TYPE_CHECKING:  # the window imports this before torch has loaded
     from .predictor import Predictor
@@ -79,6 +79,7 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
     images = np.stack([inputs[k].image for k in seen]) if seen else np.zeros((0, 28, 28), np.float32)
     outputs = predictor.outputs(images) if seen and ready else {}
     shape_tails = predictor.shape_log_tails(images) if outputs else None
+    gate = predictor.gate_outputs(images) if outputs else None
     measures = input_measures(images)  # all at once: array operations over the batch, a loop only for the holes
     lead = headline if headline in outputs else next(iter(outputs), None)
     # Without a model: the reason found so far, or no answer yet.
@@ -95,8 +96,9 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
         shape_tail = None if shape_tails is None else float(shape_tails[row])
         # Whether it is a digit is the seven's to say; the model made for drawings answers only as the headline.
         seven = {i: p for i, p in probabilities.items() if i in ITERATIONS or i == lead}
+        opinion = None if gate is None else GateOpinion(float(gate.log_odds[row]), gate.threshold, gate.seen[row])
         verdict = judge(seven, {i: t for i, t in log_tails.items() if i in ITERATIONS}, lead, problem, unfamiliar,
-                        shape_tail)
+                        shape_tail, opinion)
         results[k] = Recognition(item.image, verdict, probabilities, verdicts)
     return results
 

@@ -35,6 +35,8 @@ TOO_MANY_LOOPS = "too many closed loops for a digit"
 TOO_MANY_LINES = "too many lines for one digit"
 UNFAMILIAR = "the models do not recognise the shape"
 DISAGREE = "the models disagree about it"
+LOOKS_LIKE = {"letter": "it looks like a letter", "symbol": "it looks like a symbol or a sign",
+              "shape": "it looks like a drawing or a shape", "digits": "it looks like several digits: draw one at a time"}
 
 # Limits from MNIST's 60k training digits (input_measures; test_verdict measures them again).
 MAX_INK = 0.305  # mean brightness of the 28x28 (99.95th percentile)
@@ -50,7 +52,29 @@ MAX_HOLES = 2  # an 8 has two; 0.13% of the training digits have more: a circle 
 ENSEMBLE_THRESHOLD = -10.7  # the models' mean log tail probability plus the pixel model's
 MODELS_ONLY_THRESHOLD = -7.0  # the models' mean alone, when the pixel model's file cannot be read
 MODEL_THRESHOLD = -8.1  # one model's own verdict (a Compare card), the lowest of the seven's quantiles
+# With the learned gate (trainer.gate), its log-odds plus this times the digit-likeness above, floored: the
+# weight and the share of digits under the threshold were chosen on the corpus' tuning sources (README).
+LIKENESS_WEIGHT = 0.4
+LIKENESS_FLOOR = -60.0
 MIN_AGREEMENT = 5  # without statistics: fewer of the seven agreeing on the top digit rejects (MNIST: 0.5%)
+
+
+def combined(log_odds, likeness):
+    """The gate's verdict score from its log-odds and the digit-likeness (floats or arrays)."""
+    return log_odds + LIKENESS_WEIGHT * np.maximum(likeness, LIKENESS_FLOOR)
+
+
+@dataclass(frozen=True)
+class GateOpinion:
+    """The learned gate's answer for one image (trainer.gate)."""
+
+    log_odds: float  # how much likelier a digit than anything else
+    threshold: float  # under it, not a digit
+    seen: str | None = None  # what it looks like instead (a trainer.gate.CLASSES name), when that is clear
+
+    @property
+    def reason(self) -> str:
+        return LOOKS_LIKE.get(self.seen, UNFAMILIAR)
 
 
 @dataclass(frozen=True)
@@ -128,19 +152,25 @@ def unfamiliar_reason(measures: dict[str, float], otherwise: str = UNFAMILIAR) -
 
 
 def judge(probabilities: dict[int, np.ndarray], log_tails: dict[int, float], headline: int,
-          problem: str | None, unfamiliar: str = UNFAMILIAR, shape_tail: float | None = None) -> Verdict:
+          problem: str | None, unfamiliar: str = UNFAMILIAR, shape_tail: float | None = None,
+          gate: GateOpinion | None = None) -> Verdict:
     """The verdict of the models ``probabilities`` holds (each one's [10]), the headline model's digit.
 
     ``log_tails``: each model's digit-likeness, for the models whose checkpoint has the statistics;
     ``problem``: what input_problem found, if anything; ``unfamiliar``: the reason to give when the models
-    do not recognise it; ``shape_tail``: the pixel model's digit-likeness, if it is loaded. One model alone
-    gives its own verdict, from its own scores."""
+    do not recognise it; ``shape_tail``: the pixel model's digit-likeness, if it is loaded; ``gate``: the
+    learned gate's opinion: with the seven's statistics and the pixel model, its log-odds plus their
+    digit-likeness (``combined``) decide after the input checks. One model alone gives its own
+    verdict, from its own scores."""
     p = probabilities[headline]
     guess = int(np.argmax(p))
     confidence = float(p[guess])
     if problem:
         return Verdict(None, problem, guess, confidence)
-    if log_tails:
+    if gate is not None and log_tails and shape_tail is not None and len(probabilities) > 1:
+        if combined(gate.log_odds, float(np.mean(list(log_tails.values()))) + shape_tail) < gate.threshold:
+            return Verdict(None, gate.reason if unfamiliar == UNFAMILIAR else unfamiliar, guess, confidence)
+    elif log_tails:
         likeness = float(np.mean(list(log_tails.values())))
         if len(probabilities) == 1:
             threshold = MODEL_THRESHOLD

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from trainer.errors import CheckpointError
-from trainer.gate import (CLASSES, GateConfig, build_gate, digit_log_odds, gate_file, read_gate, threshold_for,
+from trainer.gate import (CLASSES, GateConfig, digit_log_odds, gate_file, gate_logits, read_gate, threshold_for,
                           train_gate, write_gate)
 
 
@@ -25,24 +25,28 @@ def test_log_odds_of_a_digit():
     assert odds[0] > 0 > odds[1]
 
 
-def test_trained_written_and_read_back(tmp_path):
-    """A few steps on two kinds of images: bars are digits, squares are shapes; the file reads back the same."""
+def bars_and_squares() -> tuple[torch.Tensor, torch.Tensor]:
+    """Bars are digits, squares are shapes."""
     images = torch.zeros(64, 28, 28, dtype=torch.uint8)
     images[:32, 4:24, 13:15] = 255
     images[32:, 6:22, 6:22] = 255
-    classes = torch.tensor([0] * 32 + [CLASSES.index("shape")] * 32)
-    model = train_gate(images, classes, GateConfig(epochs=3, batch_size=16, width=4, threads=1))
-    path = write_gate(gate_file(model, 0.25, 4, {}), tmp_path / "gate.pt")
-    again, threshold = read_gate(path)
-    assert threshold == 0.25
-    with torch.no_grad():
-        assert torch.equal(again(images[:4].float().unsqueeze(1)), model(images[:4].float().unsqueeze(1)))
+    return images, torch.tensor([0] * 32 + [CLASSES.index("shape")] * 32)
+
+
+def test_trained_written_and_read_back(tmp_path):
+    images, classes = bars_and_squares()
+    trained = train_gate(images, classes, GateConfig(epochs=3, batch_size=16, width=4, threads=1))
+    scores = digit_log_odds(gate_logits(trained, images))
+    assert scores[:32].min() > scores[32:].max()  # it tells bars from squares
+    model, threshold = read_gate(write_gate(gate_file(trained, 0.25, 4), tmp_path / "gate.pt"))
+    assert threshold == 0.25 and torch.equal(digit_log_odds(gate_logits(model, images)), scores)
 
 
 def test_a_missing_or_damaged_gate_is_one_sentence(tmp_path):
     with pytest.raises(CheckpointError, match="Cannot open .* Run mnist-desktop gate to write it again"):
         read_gate(tmp_path / "gate.pt")
-    good = gate_file(build_gate(4), 0.0, 4, {})
+    images, classes = bars_and_squares()
+    good = gate_file(train_gate(images, classes, GateConfig(epochs=1, width=4, threads=1)), 0.0, 4)
     for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"}):
         write_gate(good | damage, tmp_path / "bad.pt")
         with pytest.raises(CheckpointError, match="is damaged or not the gate of mnist-desktop. Run mnist-desktop "

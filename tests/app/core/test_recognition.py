@@ -1,17 +1,20 @@
 """The recognition path against real data: MNIST's test digits, hwd1000's drawings (evaluation only) and the
 generated non-digits. The rates here are the ones the README quotes."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 
+from mnist_desktop.core.corpus import NOT_A_DIGIT, is_held_out, make_corpus, prototypes
 from mnist_desktop.core.drawing import Drawing
 from mnist_desktop.core.predictor import Predictor
-from mnist_desktop.core.recognition import drawing_input, image_input, recognise
+from mnist_desktop.core.recognition import ModelInput, drawing_input, image_input, recognise
 from mnist_desktop.core.verdict import EMPTY, SPECK
-from trainer import calibration
+from trainer import calibration, digit_shapes, gate
 from trainer.iterations import DEFAULT_ITERATION
-from trainer.paths import shipped_weights_path
+from trainer.paths import shipped_weights_dir, shipped_weights_path
 
 from .nondigits import hwd_inputs, mnist_inputs, nondigit_set, sample_inputs
 
@@ -34,16 +37,37 @@ def test_at_most_one_percent_of_mnists_test_digits_are_rejected(predictor, mnist
         assert np.mean([not r.verdicts[n].is_digit for r in results]) <= 0.01, n
 
 
-def test_without_the_pixel_model_the_models_judge_alone(tmp_path, predictor, mnist_dir):
-    for n in range(1, 8):
-        (tmp_path / f"iteration{n}.pt").symlink_to(shipped_weights_path(n))
-    alone = Predictor(weights_dir=tmp_path)
+def weights_without(folder, *left_out: str):
+    """A weights folder with the shipped files but ``left_out``."""
+    for path in shipped_weights_dir().glob("*.pt"):
+        if path.name not in left_out:
+            (folder / path.name).symlink_to(path)
+    return folder
+
+
+def test_without_the_gate_the_old_rule_judges(tmp_path, mnist_dir):
+    folder = weights_without(tmp_path, gate.FILE)
+    (folder / gate.FILE).write_bytes(b"not a gate")
+    old = Predictor(weights_dir=folder)
+    old.load_all()
+    assert old.gate is None and old.shapes is not None and old.available() == list(range(1, 8))
+    assert old.problems() == [f"the \"not a digit\" gate (the models judge without it): {folder / gate.FILE} is "
+                              "not a checkpoint: it is not a PyTorch file at all. Run mnist-desktop gate to write it "
+                              "again."]
+    assert rejected(old, mnist_inputs("test")[0]).mean() <= 0.01
+    assert rejected(old, sample_inputs(nondigit_set())).mean() >= 0.9
+
+
+def test_without_the_pixel_model_and_the_gate_the_models_judge_alone(tmp_path, predictor, mnist_dir):
+    alone = Predictor(weights_dir=weights_without(tmp_path, digit_shapes.FILE, gate.FILE))
     alone.load_all()
-    assert alone.shapes is None and alone.available() == list(range(1, 8))
-    missing = tmp_path / "digit_shapes.pt"
+    assert alone.shapes is None and alone.gate is None and alone.available() == list(range(1, 8))
     assert alone.problems() == [f"the \"not a digit\" verdict's pixel model (the models judge alone): "
-                                f"Cannot open the weights file {missing}: No such file or directory. "
-                                "Run mnist-train shapes to write it again."]
+                                f"Cannot open the weights file {tmp_path / digit_shapes.FILE}: No such file or "
+                                "directory. Run mnist-train shapes to write it again.",
+                                f"the \"not a digit\" gate (the models judge without it): Cannot open the weights "
+                                f"file {tmp_path / gate.FILE}: No such file or directory. Run mnist-desktop gate "
+                                "to write it again."]
     assert rejected(alone, mnist_inputs("test")[0]).mean() <= 0.01
     assert rejected(alone, sample_inputs(nondigit_set())).mean() >= 0.85
 
@@ -105,3 +129,15 @@ def test_checkpoints_without_statistics_still_judge(tmp_path, predictor):
     digits, labels = mnist_inputs("test")
     results = recognise(old, digits[:500], 5)
     assert np.mean([r.verdict.digit == label for r, label in zip(results, labels[:500])]) >= 0.97
+
+
+def test_the_gate_rejects_held_out_non_digits_and_keeps_held_out_writers_digits(predictor, unipen_dir):
+    """Sources never used to train or choose the gate (whole font families, doodle kinds and UNIPEN
+    contributors), a spread of each, drawn and judged as a drawing on the canvas is."""
+    held_out = [replace(p, copies=1) for p in prototypes(unipen_dir) if is_held_out(p.source)]
+    non_digits = make_corpus(0, [p for p in held_out if p.label == NOT_A_DIGIT][::40])
+    digits = make_corpus(0, [p for p in held_out if p.label != NOT_A_DIGIT and p.source.startswith("unipen")][::2])
+    assert len(non_digits.images) > 100 and len(digits.images) > 100
+    as_inputs = lambda images: [ModelInput(image) for image in images.astype(np.float32) / 255]
+    assert rejected(predictor, as_inputs(non_digits.images)).mean() >= 0.65
+    assert rejected(predictor, as_inputs(digits.images)).mean() <= 0.02

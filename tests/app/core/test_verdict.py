@@ -3,7 +3,8 @@ import pytest
 
 from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.render import render_strokes
-from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, MAX_GREY, MAX_HOLES, MAX_INK, MAX_LENGTH,
+from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, LIKENESS_FLOOR, LOOKS_LIKE, GateOpinion,
+                                        combined, MAX_GREY, MAX_HOLES, MAX_INK, MAX_LENGTH,
                                         MAX_STROKE_WIDTH, MODEL_THRESHOLD, MODELS_ONLY_THRESHOLD, NO_STROKES,
                                         TOO_GREY, TOO_MANY_LINES, TOO_MANY_LOOPS, TOO_MUCH_INK, UNFAMILIAR,
                                         enclosed_holes, input_measures, input_problem, judge, unfamiliar_reason)
@@ -85,3 +86,26 @@ def test_without_statistics_the_seven_must_agree():
     agreed = {n: one_hot(4) for n in range(1, 8)} | {7: one_hot(9)}
     assert judge(agreed, {}, 5, None).digit == 4
     assert judge({5: one_hot(1)}, {}, 5, None).digit == 1  # one model alone has nobody to agree with
+
+
+def test_the_gate_and_the_digit_likeness_decide_together():
+    seven = {n: one_hot(3) for n in range(1, 8)}
+    tails = {n: -2.0 for n in range(1, 8)}  # digit-likeness -2 - 1 = -3
+    threshold = combined(0.5, -3.0)
+    assert judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(0.6, threshold)).digit == 3
+    verdict = judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(0.4, threshold))
+    assert not verdict.is_digit and verdict.reason == UNFAMILIAR and verdict.guess == 3
+    # A likeness the rule before the gate rejects passes when the gate is sure enough, and the other way round.
+    unlike = {n: ENSEMBLE_THRESHOLD for n in range(1, 8)}
+    assert judge(seven, unlike, 5, None, shape_tail=-1.0, gate=GateOpinion(9.0, threshold)).is_digit
+    assert not judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(-9.0, threshold)).is_digit
+    assert combined(0.0, -1000.0) == combined(0.0, LIKENESS_FLOOR)  # a far-off likeness counts as the floor
+    for seen, reason in LOOKS_LIKE.items():  # what it sees, when that is clear
+        assert judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(-9.0, threshold, seen)).reason == reason
+    assert judge(seven, tails, 5, TOO_MUCH_INK, shape_tail=-1.0, gate=GateOpinion(9.0, threshold)).reason == TOO_MUCH_INK
+    assert judge(seven, tails, 5, None, TOO_GREY, -1.0, GateOpinion(-9.0, threshold, "shape")).reason == TOO_GREY
+    # Without the pixel model the rule before the gate runs; one model alone keeps its own verdict.
+    assert not judge(seven, {n: MODELS_ONLY_THRESHOLD - 0.1 for n in range(1, 8)}, 5, None,
+                     gate=GateOpinion(9.0, threshold)).is_digit
+    assert judge({2: one_hot(3)}, {2: MODEL_THRESHOLD + 0.1}, 2, None, shape_tail=-1.0,
+                 gate=GateOpinion(-9.0, threshold)).is_digit

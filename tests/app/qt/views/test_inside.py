@@ -72,8 +72,8 @@ def test_where_they_look_says_so_when_the_drawing_is_not_a_digit(window, qtbot):
     window.compare.tabs.setCurrentWidget(where)
     for points in [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]:
         draw(qtbot, window.canvas, points)
-    qtbot.waitUntil(lambda: where.status.text().startswith("<b>Not a digit?</b> The models do not recognise the "
-                                                           "shape, so these maps show only"), timeout=20_000)
+    qtbot.waitUntil(lambda: where.status.text().startswith("<b>Not a digit?</b> It looks like a symbol or a sign, "
+                                                           "so these maps show only"), timeout=20_000)
     assert all(view.title.text().startswith(f"Iteration {n}: best guess") for n, view in where.maps.items())
     window.canvas.clear()
     with qtbot.waitSignal(where.shown, timeout=20_000):

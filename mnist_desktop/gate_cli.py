@@ -1,0 +1,147 @@
+"""``mnist-desktop gate``: make the corpus, train the "not a digit" gate on it, set its threshold, write it and
+print its figures. Imports no Qt.
+
+Composes the two rooms: the corpus is drawn through the app's renderer (mnist_desktop.core.corpus), the gate is
+trained on its tensors by the trainer (trainer.gate), and the figures come from the app's own recognition path
+(core.recognition), input checks included, exactly as a drawing is judged in the window.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trainer.errors import MnistDesktopError
+
+RATE = 0.01  # the share of the tuning digits (those the input checks pass) the gate's verdict may reject
+MNIST_TRACED = 15_000  # MNIST training digits traced into the corpus, evenly spaced through the 60k
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--unipen", metavar="DIR", default=os.environ.get("UNIPEN_DIR"),
+                        help="UNIPEN's digits.json, letters.json and symbols.json (default: $UNIPEN_DIR; without "
+                             "them the corpus has no real pen drawings)")
+    parser.add_argument("--data-dir", help="MNIST's folder, for the traced digits and the figures (default: "
+                                           "$MNIST_DATA_DIR, then the per-user data folder)")
+    parser.add_argument("--hwd1000", metavar="DIR", default=os.environ.get("HWD1000_DIR"),
+                        help="also measure these hand-drawn digits (evaluation only; default: $HWD1000_DIR)")
+    parser.add_argument("--seed", type=int, default=0, help="of the corpus and the training (default 0)")
+    parser.add_argument("--epochs", type=int, default=None, help="default: trainer.gate.GateConfig's")
+    parser.add_argument("--weights-dir", help="where to write gate.pt (default: the shipped weights)")
+
+
+def rejected(predictor, inputs: list) -> np.ndarray:
+    """[N] bool: which of these ModelInputs the recognition path calls not a digit."""
+    from trainer.iterations import DEFAULT_ITERATION
+
+    from .core.recognition import recognise
+
+    return np.array([not r.verdict.is_digit for r in recognise(predictor, inputs, DEFAULT_ITERATION)])
+
+
+def as_inputs(images: np.ndarray) -> list:
+    """uint8 [N, 28, 28] -> ModelInputs: what the models see, as a test digit is shown to them."""
+    from .core.recognition import ModelInput
+
+    return [ModelInput(image) for image in images.astype(np.float32) / 255.0]
+
+
+def gate_threshold(predictor, model, digits: np.ndarray) -> float:
+    """The verdict's threshold for the gate ``model``: at most RATE of these digits (uint8 [N, 28, 28]) that
+    the input checks pass score under it (verdict.combined: the gate's log-odds and the seven's
+    digit-likeness)."""
+    import torch
+
+    from trainer.gate import digit_log_odds, gate_logits, threshold_for
+
+    from .core.verdict import combined, input_measures, input_problem
+
+    images = digits.astype(np.float32) / 255.0
+    measures = input_measures(images)
+    passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}) is None
+                       for k in range(len(images))])
+    images = images[passed]
+    outputs = predictor.outputs(images)
+    likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
+    scores = combined(digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness)
+    return threshold_for(torch.from_numpy(scores), RATE)
+
+
+def figures(predictor, corpus) -> list[tuple[str, float, int]]:
+    """(what, share rejected, how many) for the corpus' tuning and held-out parts: digits per source type,
+    non-digits per kind and in all."""
+    from trainer.gate import CLASSES
+
+    flags = rejected(predictor, as_inputs(corpus.images))
+    rows = []
+    for part, name in (("tune", "choosing sources"), ("held_out", "held-out sources")):
+        own = corpus.parts == part
+        for where in ("font", "unipen", "style", "mnist"):
+            mask = own & (corpus.labels >= 0) & np.char.startswith(corpus.sources.astype(str), where)
+            if mask.any():
+                rows.append((f"{name}: {where} digits", flags[mask].mean(), int(mask.sum())))
+        for kind in range(1, len(CLASSES)):
+            mask = own & (corpus.kinds == kind)
+            if mask.any():
+                rows.append((f"{name}: {CLASSES[kind]}", flags[mask].mean(), int(mask.sum())))
+        mask = own & (corpus.labels < 0)
+        rows.append((f"{name}: all non-digits", flags[mask].mean(), int(mask.sum())))
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from trainer.data import load_mnist
+    from trainer.gate import GateConfig, gate_file, gate_path, train_gate, write_gate
+    from trainer.paths import user_cache_dir
+
+    from .core.corpus import load_corpus, mnist_prototypes, prototypes
+    from .core.predictor import Predictor
+
+    try:
+        start = time.perf_counter()
+        images, labels = load_mnist("train", args.data_dir)
+        step = len(images) // MNIST_TRACED
+        mnist = mnist_prototypes(images[::step].numpy(), labels[::step].numpy())
+        found = prototypes(Path(args.unipen) if args.unipen else None, mnist)
+        if not args.unipen:
+            print("warning: no UNIPEN folder (--unipen): the corpus has no real pen drawings", file=sys.stderr)
+        corpus = load_corpus(args.seed, found, user_cache_dir(),
+                             lambda done, total: print(f"\rcorpus: {done:,} of {total:,} drawn", end="", flush=True))
+        train = corpus.parts == "train"
+        print(f"\rcorpus: {len(corpus.images):,} images, {train.sum():,} to train on "
+              f"({time.perf_counter() - start:.0f} s)")
+        config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+        model = train_gate(torch.from_numpy(corpus.images[train]), torch.from_numpy(corpus.kinds[train].astype(np.int64)),
+                           config, lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", flush=True))
+        predictor = Predictor()
+        predictor.load_all()
+        threshold = gate_threshold(predictor, model, corpus.images[(corpus.parts == "tune") & (corpus.labels >= 0)])
+        path = write_gate(gate_file(model, threshold, config.width),
+                          gate_path(Path(args.weights_dir) if args.weights_dir else None))
+        print(f"wrote {path} (threshold {threshold:.3f}: {RATE:.1%} of the tuning digits under it; "
+              f"{time.perf_counter() - start:.0f} s)", flush=True)
+        predictor.load_gate(path)
+        print("rejected, through the recognition path with the gate (input checks included):")
+        for what, share, count in figures(predictor, corpus):
+            print(f"  {what}: {share:.2%} of {count:,}")
+        images, _ = load_mnist("test", args.data_dir)
+        print(f"  MNIST test: {rejected(predictor, as_inputs(images.numpy())).mean():.2%} of {len(images):,}")
+        if args.hwd1000:
+            from .core.preprocess import load_image
+            from .core.recognition import image_input
+
+            folder = Path(args.hwd1000)
+            with open(folder / "dataset.csv", encoding="utf-8") as f:
+                inputs = [image_input(load_image(folder / row["image"])) for row in csv.DictReader(f)]
+            print(f"  hwd1000: {rejected(predictor, inputs).mean():.2%} of {len(inputs):,} (evaluation only)")
+    except MnistDesktopError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    return 0

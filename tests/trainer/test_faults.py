@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import shutil
 import signal
 import subprocess
@@ -381,11 +382,17 @@ def alive(pid: int) -> bool:
 
 
 def all_gone(pids: list[int]) -> bool:
-    """Whether every process in ``pids`` has ended, waiting up to a minute: a worker ends a moment after its
-    parent (the parent-death signal, or the parent's stop event); the minute only bounds a failure."""
-    deadline = time.monotonic() + 60
-    while any(alive(p) for p in pids) and time.monotonic() < deadline:
-        time.sleep(0.1)
+    """Whether every process in ``pids`` has ended, waiting up to a minute for each on a pidfd (readable once
+    the process exits): a worker ends a moment after its parent; the minute only bounds a failure."""
+    for pid in pids:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            continue
+        try:
+            select.select([fd], [], [], 60)
+        finally:
+            os.close(fd)
     return not any(alive(p) for p in pids)
 
 

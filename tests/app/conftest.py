@@ -1,9 +1,30 @@
 from __future__ import annotations
 
-import pytest
-from PySide6.QtCore import QPoint, QSettings, Qt
+import gc
 
+import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QSettings, Qt
+
+from mnist_desktop._qt.concurrency import running_jobs, wait_for_jobs
 from mnist_desktop._qt.window import MainWindow
+
+JOB_WAIT_MS = 60_000
+
+
+@pytest.fixture(autouse=True)
+def qt_objects_end_with_their_test(request):
+    """A Qt test ends only once what it made is gone: its jobs ended and let go, its closed widgets deleted
+    by Qt, its garbage collected. Left over, a widget pytest-qt had only marked for deletion was destroyed
+    by the next test's garbage collection, from inside the collector, while a model loaded on a pool thread:
+    a segfault in CI."""
+    yield
+    if "qtbot" not in request.fixturenames:
+        return
+    assert wait_for_jobs(JOB_WAIT_MS), f"a background job was still running {JOB_WAIT_MS // 1000} s after the test"
+    while running_jobs():
+        QCoreApplication.processEvents()  # the jobs are let go on the GUI thread
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 
 def load_predictor() -> Predictor:
-    """Importing torch and reading the seven checkpoints and the model made for drawings takes about a second."""
+    """Read the seven checkpoints, the model made for drawings and the verdict's files."""
     from ..core.predictor import Predictor
 
     predictor = Predictor()
@@ -38,7 +38,7 @@ class Models(QObject):
         self._reload_lock = threading.Lock()  # reloads run one at a time, in order
 
     def load(self) -> None:
-        run_job(load_predictor, self._on_loaded, self.failed.emit, self, Threads.MANY_IMAGES)
+        run_job(load_predictor, self._on_loaded, self.failed.emit, self, Threads.ONE_IMAGE)
 
     def _on_loaded(self, predictor: Predictor) -> None:
         self.predictor = predictor

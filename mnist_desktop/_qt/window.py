@@ -308,17 +308,25 @@ class MainWindow(QMainWindow):
         import torch  # already loaded by the predictor
 
         self.training.set_cuda_available(torch.cuda.is_available())
-        self.training.refresh_runs()
-        self.training.prepare()
         self.compare.set_predictor(predictor)
         self.drawings.set_predictor(predictor)
         self.update_card()
         self.predict()
-        self.models.time_all()  # the Compare table's latency column
+        self.predicted.connect(self._after_first_answer)
         problems = predictor.problems()
         self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
                                      f"{len(predictor.available())} models ready. Draw a digit.")
         self.predictorReady.emit()
+
+    def _after_first_answer(self) -> None:
+        """Work the first answer does not need starts once it is shown, so as not to compete with it for the
+        CPU: the trainer's import, the past runs, the latency column."""
+        if not self.prediction_settled:
+            return
+        self.predicted.disconnect(self._after_first_answer)
+        self.training.refresh_runs()
+        self.training.prepare()
+        self.models.time_all()  # the Compare table's latency column
 
     def reload_iteration(self, iteration: int) -> None:
         """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict, in the

@@ -120,8 +120,8 @@ class MainWindow(QMainWindow):
         self.recognise.picker.iterationChanged.connect(self.set_iteration)
         self.recognise.panel.bars.digitClicked.connect(self.label_drawing)
         self.compare.digitChosen.connect(lambda image: self.canvas.set_image(image, model_input=True))
-        self.compare.data_dir = controller.data_dir or None
-        self.compare.dataMissing.connect(controller.need_data)  # the Train panel asks for MNIST
+        self.compare.data_dir = controller.data.data_dir or None
+        self.compare.dataMissing.connect(controller.data.need_data)  # the Train panel asks for MNIST
         self.training.dataDirChanged.connect(self.compare.set_data_dir)
         self.training.studyFinished.connect(self.compare.set_study)  # a study run from the Train tab
         self.training.weightsChanged.connect(self.models.reload)

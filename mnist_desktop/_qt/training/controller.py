@@ -1,4 +1,6 @@
-"""The Train panel's logic, without a widget: runs, Stop, what is saved, the MNIST download and the study queue.
+"""The Train panel's logic, without a widget: runs, Stop, what is saved and the study queue. Where MNIST is
+(and its download) is the ``DataLocator``'s job (data_locator.py); a run that misses MNIST asks it, and goes
+on once it is there.
 
 Every run is a job of the concurrency module (the trainer's event generator, its events as the job's
 yields) with its own state, made when the run starts: a Stop is never erased by the start of that run or the
@@ -27,10 +29,10 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from trainer.errors import MnistDesktopError
 
-from ...core.settings import Settings, SettingsReader
 from ...core.training_maths import epoch_position, queue_fraction, time_left
 from ...core.threads import Threads
-from ..concurrency import Job, JobState, describe_error, run_job
+from ..concurrency import Job, JobState, run_job
+from .data_locator import DataLocator
 
 if TYPE_CHECKING:
     from trainer.runs import RunInfo, RunStore
@@ -40,18 +42,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RUNS_LISTED = 10
-
-# (progress(files done, files), cancelled()) -> the folder that now holds MNIST; replaced in tests
-DownloadFunction = Callable[[Callable[[int, int], None], Callable[[], bool]], Path]
-
-
-def download_mnist_into_user_folder(progress: Callable[[int, int], None], cancelled: Callable[[], bool]) -> Path:
-    """``trainer.data.download_mnist`` (imported when needed: it imports torch), which checks ``cancelled``
-    between files and gives up on a connection that stalls."""
-    from trainer.data import download_mnist
-
-    return download_mnist(progress=progress, cancelled=cancelled)
-
 
 def describe_run(config: TrainConfig) -> str:
     """The run's recipe in words, for the log."""
@@ -117,21 +107,17 @@ class TrainingController(QObject):
     refused = Signal(str)  # the settings are not valid: the sentence says why; nothing started
     runFinished = Signal(str)  # the saved run's path
     runStopped = Signal()
-    runFailed = Signal(str, bool)  # the message, whether MNIST was missing (then dataMissing follows)
+    runFailed = Signal(str, bool)  # the message, whether MNIST was missing (then data.dataMissing follows)
     weightsChanged = Signal(int)  # an iteration now uses other weights
     announce = Signal(str)  # a sentence for outside the Train tab (the status bar)
     runsListed = Signal(list)  # [(RunInfo, saved datetime)], newest first
-    dataMissing = Signal(str)  # MNIST is missing; the technical message. Answer with use_data_dir/download
-    dataDirChanged = Signal(str)
-    downloadProgress = Signal(int, int)  # files done, files
-    downloadFailed = Signal(str)
-    downloadCancelled = Signal()
     studyFinished = Signal(object)  # study.json's contents
 
     def __init__(self, settings: QSettings, store: RunStore | None = None, parent: QObject | None = None):
         super().__init__(parent)
-        self.settings = settings
         self._store = store
+        self.data = DataLocator(settings, self)
+        self.data.logged.connect(self.logged)
         self.keep_partial = False  # on Stop, keep the last completed epoch
         # Asked when a finished run is worse than the model in use: (iteration, new, in use) -> use the new one?
         self.confirm_use_worse: Callable[[int, float, float], bool] = lambda iteration, new, current: False
@@ -140,7 +126,6 @@ class TrainingController(QObject):
         # The settings a run takes besides those it is given (a fine-tune): the Train form's, which the panel
         # supplies; TrainConfig's fields.
         self.run_settings: Callable[[], dict[str, Any]] = dict
-        self.download_function: DownloadFunction = download_mnist_into_user_folder
         self.study_output = None  # a Path; None: <per-user data folder>/study
         self._busy = False
         self.job: Job | None = None  # the run whose events are listened to
@@ -154,8 +139,6 @@ class TrainingController(QObject):
         self.runs: list[tuple[RunInfo, datetime]] = []  # as last listed
         self._speed: float | None = None  # training images/s of this session's latest epoch
         self._plan: StudyPlan | None = None  # set while a study runs
-        self._resume: Callable[[str], None] | None = None  # what waits for MNIST, given the folder
-        self._download: Job | None = None
 
     @property
     def store(self) -> RunStore:
@@ -169,10 +152,6 @@ class TrainingController(QObject):
     @property
     def busy(self) -> bool:
         return self._busy
-
-    @property
-    def data_dir(self) -> str:
-        return SettingsReader(self.settings.value, self.settings.contains).text(Settings.DATA_DIR)
 
     # --- starting and stopping -------------------------------------------------------------------
     def start(self, config: TrainConfig | dict[str, Any]) -> bool:
@@ -311,10 +290,10 @@ class TrainingController(QObject):
         """Stop the run and the download; nothing they still send arrives (the window is closing and waits
         for the concurrency module's jobs)."""
         self.stop()
-        for job in (self.job, self._download):
-            if job is not None:
-                job.discard()
-        self.job = self._download = None
+        if self.job is not None:
+            self.job.discard()
+            self.job = None
+        self.data.shutdown()
 
     def _set_busy(self, busy: bool) -> None:
         self._busy = busy
@@ -368,18 +347,19 @@ class TrainingController(QObject):
                 f"Training failed with an unexpected error: {type(error).__name__}: {error}")
         self.logged.emit(f"failed: {text}")
         plan = self._plan
-        if data_missing:
-            if plan is not None:
-                self._resume = lambda folder: self._plan_study(replace(plan, data_dir=folder))
-            else:
-                self._resume = lambda folder: self.start(replace(config, data_dir=folder))
         self._plan = None
         self._queue = []
         self._set_busy(False)
         self.status.emit("Training failed." if not data_missing else "MNIST is needed to train.")
         self.runFailed.emit(text, data_missing)
         if data_missing:
-            self.dataMissing.emit(text)
+            def resume(folder: str) -> None:  # MNIST is there now: the run, or the study, starts again with it
+                if plan is not None:
+                    self._plan_study(replace(plan, data_dir=folder))
+                else:
+                    self.start(replace(config, data_dir=folder))
+
+            self.data.need_data(text, resume)
 
     # --- what is kept ----------------------------------------------------------------------------
     def _save(self, checkpoint: dict, stopped: bool) -> None:
@@ -531,52 +511,3 @@ class TrainingController(QObject):
         run, saved = listed[path]
         return (f"Iteration {iteration} now uses the run saved {saved:%Y-%m-%d %H:%M} "
                 f"({run.test_accuracy:.2f}% test accuracy).")
-
-    # --- MNIST -----------------------------------------------------------------------------------
-    def need_data(self, message: str, resume: Callable[[str], None] | None = None) -> None:
-        """Something else (the Confusion tab) needs MNIST: ask; once it is there, ``dataDirChanged`` says
-        where, and ``resume(folder)`` is called."""
-        self._resume = resume
-        self.dataMissing.emit(message)
-
-    def use_data_dir(self, folder: str) -> None:
-        """Remember the folder that holds MNIST and resume what waited for it."""
-        self.settings.setValue(Settings.DATA_DIR, folder)
-        self.dataDirChanged.emit(folder)
-        resume, self._resume = self._resume, None
-        if resume is not None:
-            resume(folder)
-
-    def forget_data_request(self) -> None:
-        """The person cancelled: nothing resumes."""
-        self._resume = None
-
-    def download(self) -> None:
-        """Download MNIST off the GUI thread; on success, use it and resume."""
-        download = self.download_function
-        job = self._download = Job(lambda state: download(lambda *done: state.report(done), state.cancelled),
-                                       owner=self)
-        job.yielded.connect(lambda done: self.downloadProgress.emit(*done))
-        job.returned.connect(self._on_downloaded)
-        job.errored.connect(lambda error: self._on_download_failed(job, describe_error(error)))
-        self.logged.emit("downloading MNIST…")
-        job.start()
-
-    def cancel_download(self) -> None:
-        if self._download is not None:
-            self._download.quit()
-
-    def _on_downloaded(self, folder: Path) -> None:
-        self._download = None
-        self.logged.emit(f"downloaded MNIST into {folder}")
-        self.use_data_dir(str(folder))
-
-    def _on_download_failed(self, job: Job, message: str) -> None:
-        self._download = None
-        if job.state.cancelled():
-            self.logged.emit("download cancelled")
-            self._resume = None
-            self.downloadCancelled.emit()
-        else:
-            self.logged.emit(f"download failed: {message}")
-            self.downloadFailed.emit(message)

@@ -48,7 +48,7 @@ class TrainingPanel(QWidget):
         self.data_dialog: MissingDataDialog | None = None
         self.download_progress: DownloadProgress | None = None
 
-        self.form = RunForm(self.controller.data_dir)
+        self.form = RunForm(self.controller.data.data_dir)
         self.study = StudyForm()
         self.monitor = RunMonitor()
         self.past_runs = PastRuns()
@@ -116,11 +116,11 @@ class TrainingPanel(QWidget):
         c.weightsChanged.connect(self.weightsChanged)
         c.announce.connect(self.announce)
         c.studyFinished.connect(self._on_study_finished)
-        c.dataMissing.connect(self.offer_data)
-        c.dataDirChanged.connect(self._on_data_dir)
-        c.downloadProgress.connect(self._on_download_progress)
-        c.downloadFailed.connect(self._on_download_failed)
-        c.downloadCancelled.connect(self._close_download_progress)
+        c.data.dataMissing.connect(self.offer_data)
+        c.data.dataDirChanged.connect(self._on_data_dir)
+        c.data.downloadProgress.connect(self._on_download_progress)
+        c.data.downloadFailed.connect(self._on_download_failed)
+        c.data.downloadCancelled.connect(self._close_download_progress)
 
     # --- the old panel's names, used by the window and the benchmark -----------------------------
     @property
@@ -251,9 +251,9 @@ class TrainingPanel(QWidget):
     def choose_data_dir(self) -> None:
         folder = self.ask_folder()
         if folder:
-            self.controller.use_data_dir(folder)
+            self.controller.data.use_data_dir(folder)
         else:
-            self.controller.forget_data_request()
+            self.controller.data.forget_data_request()
 
     def offer_data(self, message: str) -> None:
         """MNIST is missing: name the files and folders, offer a folder or the download."""
@@ -273,7 +273,7 @@ class TrainingPanel(QWidget):
         elif clicked is self.data_dialog.download_button:
             self.download()
         else:
-            self.controller.forget_data_request()
+            self.controller.data.forget_data_request()
 
     def _close_data_dialog(self) -> None:
         if self.data_dialog is not None and self.data_dialog.isVisible():
@@ -284,9 +284,9 @@ class TrainingPanel(QWidget):
         from trainer.data import ALL_FILES, default_download_dir
 
         self.download_progress = DownloadProgress(default_download_dir(), len(ALL_FILES), self)
-        self.download_progress.canceled.connect(self.controller.cancel_download)
+        self.download_progress.canceled.connect(self.controller.data.cancel_download)
         self.download_progress.open()
-        self.controller.download()
+        self.controller.data.download()
 
     def _on_download_progress(self, done: int, total: int) -> None:
         if self.download_progress is not None:
@@ -294,7 +294,7 @@ class TrainingPanel(QWidget):
 
     def _close_download_progress(self) -> None:
         if self.download_progress is not None:
-            self.download_progress.canceled.disconnect(self.controller.cancel_download)
+            self.download_progress.canceled.disconnect(self.controller.data.cancel_download)
             self.download_progress.close()
             self.download_progress = None
 

@@ -54,7 +54,7 @@ def test_a_bad_geometry_gives_the_default_size(qtbot, tmp_path, caplog, ini):
 def test_a_bad_data_folder_is_ignored(qtbot, tmp_path, caplog, ini):
     with caplog.at_level(logging.WARNING):
         window = start_with(qtbot, tmp_path, ini)
-    assert window.training.controller.data_dir == ""
+    assert window.training.controller.data.data_dir == ""
     assert "settings: ignoring data_dir" in caplog.text
 
 

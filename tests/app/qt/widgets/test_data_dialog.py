@@ -22,7 +22,7 @@ def click(qtbot, widget) -> None:
 
 def ask_for_data(panel, qtbot, resumed: list) -> None:
     """Something (as the Confusion tab does) needs MNIST; the dialog opens."""
-    panel.controller.need_data("MNIST was not found (technical details here).", resumed.append)
+    panel.controller.data.need_data("MNIST was not found (technical details here).", resumed.append)
     qtbot.waitUntil(lambda: panel.data_dialog is not None and panel.data_dialog.isVisible())
 
 
@@ -35,7 +35,7 @@ def test_training_without_mnist_asks_in_plain_words_and_a_chosen_folder_resumes_
     empty.mkdir()
     panel.form.train_images.setValue(512)
     panel.form.data_dir.setText(str(empty))
-    with qtbot.waitSignal(panel.controller.dataMissing, timeout=RUN_TIMEOUT_MS) as missing:
+    with qtbot.waitSignal(panel.controller.data.dataMissing, timeout=RUN_TIMEOUT_MS) as missing:
         click(qtbot, panel.train_button)
     dialog = panel.data_dialog
     assert dialog.isVisible() and panel.train_button.isEnabled()  # the window keeps working
@@ -64,7 +64,7 @@ def test_a_finished_download_is_remembered_and_resumes(window, qtbot, tmp_path):
             reports.append(done)
         return tmp_path
 
-    panel.controller.download_function = download
+    panel.controller.data.download_function = download
     resumed = []
     ask_for_data(panel, qtbot, resumed)
     with qtbot.waitSignal(panel.dataDirChanged, timeout=RUN_TIMEOUT_MS):
@@ -80,11 +80,11 @@ def test_a_failed_download_offers_the_choice_again_with_the_reason(window, qtbot
         progress(0, len(ALL_FILES))
         raise DataNotFoundError("MNIST was not found (the download failed: no route to host).")
 
-    panel.controller.download_function = download
+    panel.controller.data.download_function = download
     resumed = []
     ask_for_data(panel, qtbot, resumed)
     first = panel.data_dialog
-    with qtbot.waitSignal(panel.controller.downloadFailed, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.controller.data.downloadFailed, timeout=RUN_TIMEOUT_MS):
         click(qtbot, first.download_button)
     assert panel.data_dialog is not first and panel.data_dialog.isVisible()
     assert "no route to host" in panel.data_dialog.detailedText()
@@ -104,14 +104,14 @@ def test_a_cancelled_download_stops_between_files_and_nothing_resumes(window, qt
             raise DataNotFoundError("The MNIST download was cancelled; nothing was kept.")
         reports.append(1)
 
-    panel.controller.download_function = download
+    panel.controller.data.download_function = download
     resumed = []
     ask_for_data(panel, qtbot, resumed)
-    with qtbot.waitSignal(panel.controller.downloadProgress, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.controller.data.downloadProgress, timeout=RUN_TIMEOUT_MS):
         click(qtbot, panel.data_dialog.download_button)
     progress = panel.download_progress
     assert progress.isVisible() and "0 of 4 files" in progress.labelText()
-    with qtbot.waitSignal(panel.controller.downloadCancelled, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.controller.data.downloadCancelled, timeout=RUN_TIMEOUT_MS):
         click(qtbot, progress.findChild(QPushButton))
         cancel_pressed.set()
     assert reports == [0] and resumed == [] and not progress.isVisible()
@@ -123,7 +123,7 @@ def test_the_confusion_tab_without_mnist_asks_and_goes_on_once_a_folder_is_chose
     monkeypatch.delenv("MNIST_DATA_DIR", raising=False)
     panel, compare = window.training, window.compare
     window.tabs.setCurrentWidget(compare)
-    with qtbot.waitSignal(panel.controller.dataMissing, timeout=RUN_TIMEOUT_MS):
+    with qtbot.waitSignal(panel.controller.data.dataMissing, timeout=RUN_TIMEOUT_MS):
         compare.tabs.setCurrentWidget(compare.mistakes_picker.parentWidget())  # the Confusion && mistakes tab
     assert panel.data_dialog.isVisible() and "MNIST was not found" in compare.mistakes_status.text()
     panel.ask_folder = lambda: str(mnist_dir)

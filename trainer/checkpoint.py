@@ -20,7 +20,7 @@ from torch import nn
 from .checks import Check, instance, number, whole
 from .errors import CheckpointError
 from .files import make_folder, write_atomic
-from .iterations import MODELS, Recipe, build_model, count_parameters, get_iteration
+from .iterations import MNIST_SIDE, MODELS, Recipe, build_model, count_parameters, get_iteration
 from .paths import shipped_weights_path
 
 FORMAT = "mnist-desktop-checkpoint"
@@ -151,8 +151,9 @@ def _check_weights(weights: dict[str, torch.Tensor], iteration: int, source: str
 
 
 # Inputs every usable network must answer with finite numbers: blank, full of ink, and noise (normalised range).
-_PROBES = torch.stack([torch.full((1, 28, 28), -0.5), torch.full((1, 28, 28), 2.9),
-                       torch.rand((1, 28, 28), generator=torch.Generator().manual_seed(0)) * 3.4 - 0.5])
+_PROBE_SHAPE = (1, MNIST_SIDE, MNIST_SIDE)
+_PROBES = torch.stack([torch.full(_PROBE_SHAPE, -0.5), torch.full(_PROBE_SHAPE, 2.9),
+                       torch.rand(_PROBE_SHAPE, generator=torch.Generator().manual_seed(0)) * 3.4 - 0.5])
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,13 @@ from .calibration import QUANTILES, calibration_sample, log_tail, quantile_level
 from .checkpoint import load_torch_file, save_checkpoint
 from .data import load_mnist
 from .errors import CheckpointError
+from .iterations import MNIST_SIDE
 from .paths import shipped_weights_dir
 
 FILE = "digit_shapes.pt"
 FORMAT = "mnist-desktop-digit-shapes"
 COMPONENTS = 20  # per class: 10 and 30 rejected fewer of the development set of non-digits at the same 1%
-PIXELS = 28 * 28
+PIXELS = MNIST_SIDE * MNIST_SIDE
 
 
 def shapes_path(weights_dir: Path | None = None) -> Path:

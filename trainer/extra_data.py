@@ -34,6 +34,7 @@ from PIL import Image
 from .errors import ImageError, MnistDesktopError, UnreadableFileError
 from .files import read_bounded, write_atomic
 from .images import decode_image, to_uint8
+from .iterations import MNIST_SIDE
 
 LABELS_CSV = "labels.csv"
 STROKES_JSON = "strokes.json"
@@ -41,7 +42,6 @@ IMAGES_FOLDER = "images"
 IDX_IMAGES = "images-idx3-ubyte"
 IDX_LABELS = "labels-idx1-ubyte"
 IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC = 0x803, 0x801  # MNIST's: unsigned bytes, 3 and 1 dimensions
-SIDE = 28
 HELD_OUT_SHARE = 0.2  # of the drawings, never trained on: the fine-tune's honest measure
 FINE_TUNE_EPOCHS = 2  # a fine-tune starts from trained weights: a few epochs, a tenth of the recipe's rate
 FINE_TUNE_LR_FACTOR = 0.1
@@ -97,7 +97,7 @@ def png_image(data: bytes, source: str) -> np.ndarray:
         gray = to_uint8(decode_image(data, source, max_pixels=MAX_IMAGE_PIXELS))
     except ImageError as e:
         raise DrawingsError(str(e)) from e
-    if gray.shape != (SIDE, SIDE):
+    if gray.shape != (MNIST_SIDE, MNIST_SIDE):
         raise DrawingsError(f"{source} is {gray.shape[1]}x{gray.shape[0]} pixels, not 28x28.")
     return gray
 
@@ -141,7 +141,7 @@ def write_zip(path: str | os.PathLike, ids: list[str], images: np.ndarray, label
                 writer.writerow([id_, label, name])
             archive.writestr(LABELS_CSV, rows.getvalue())
             archive.writestr(STROKES_JSON, json.dumps(records, separators=(",", ":")))
-            stacked = np.asarray(images, np.uint8).reshape(-1, SIDE, SIDE)
+            stacked = np.asarray(images, np.uint8).reshape(-1, MNIST_SIDE, MNIST_SIDE)
             archive.writestr(IDX_IMAGES, idx_bytes(stacked, IDX_IMAGES_MAGIC))
             archive.writestr(IDX_LABELS, idx_bytes(np.asarray(labels, np.uint8), IDX_LABELS_MAGIC))
 
@@ -289,7 +289,7 @@ def read_zip(path: str | os.PathLike) -> ExtraData:
             ids.append(str(row.get("id") or image_name))
             images.append(image)
             labels.append(label)
-    return ExtraData(ids, np.asarray(images, np.uint8).reshape(-1, SIDE, SIDE), np.asarray(labels, np.int64),
+    return ExtraData(ids, np.asarray(images, np.uint8).reshape(-1, MNIST_SIDE, MNIST_SIDE), np.asarray(labels, np.int64),
                      records, problems)
 
 

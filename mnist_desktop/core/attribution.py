@@ -18,8 +18,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from trainer.augment import normalize
-
-FRAME = 28
+from trainer.iterations import MNIST_SIDE
 COMPLETENESS_TOLERANCE = 0.01  # integrated gradients refines its path until its maps sum to within 1% of the score gap
 
 
@@ -77,7 +76,7 @@ def _with_autograd(method):
 
 
 def _as_batch(image: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, FRAME, FRAME)
+    return torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)).view(1, 1, MNIST_SIDE, MNIST_SIDE)
 
 
 class IntegratedGradients:
@@ -180,7 +179,7 @@ class GradCam:
         score = target.score(self.tail(activations))
         (grads,) = torch.autograd.grad(score.sum(), activations)
         cam = (grads.mean((2, 3), keepdim=True) * activations).sum(1, keepdim=True)
-        cam = F.interpolate(cam, size=(FRAME, FRAME), mode="bilinear", align_corners=False)
+        cam = F.interpolate(cam, size=(MNIST_SIDE, MNIST_SIDE), mode="bilinear", align_corners=False)
         return Attribution(self.name, target, cam[0, 0].detach().numpy(), score.item())
 
 

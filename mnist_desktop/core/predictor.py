@@ -16,7 +16,7 @@ from trainer import calibration, digit_shapes, gate
 from trainer.augment import normalize
 from trainer.checkpoint import CheckpointInfo, model_from_checkpoint, read_checkpoint
 from trainer.errors import MnistDesktopError
-from trainer.iterations import ITERATIONS
+from trainer.iterations import ITERATIONS, MNIST_SIDE
 from trainer.paths import shipped_weights_dir, shipped_weights_path
 from trainer.runs import RunStore
 from trainer.timing import latency_ms
@@ -145,7 +145,7 @@ class Predictor:
     @torch.inference_mode()
     def predict(self, image: np.ndarray, iterations: list[int] | None = None) -> dict[int, np.ndarray]:
         """float32 [28, 28] in [0, 1] -> softmax probabilities [10] per available iteration."""
-        x = normalize(torch.from_numpy(image).view(1, 1, 28, 28))
+        x = normalize(torch.from_numpy(image).view(1, 1, MNIST_SIDE, MNIST_SIDE))
         return {i: self.slots[i].model(x).exp().squeeze(0).numpy() for i in self.available(iterations)}
 
     @torch.inference_mode()
@@ -193,7 +193,7 @@ class Predictor:
 
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""
-        x = torch.zeros(1, 1, 28, 28)
+        x = torch.zeros(1, 1, MNIST_SIDE, MNIST_SIDE)
         for i in self.available(iterations):
             model = self.slots[i].model
             self.slots[i].latency_ms = latency_ms(lambda: model(x), repeats, warmup=1)[0]

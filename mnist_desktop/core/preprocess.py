@@ -16,9 +16,10 @@ from PIL import Image
 
 from trainer.errors import ImageError
 from trainer.images import MAX_PIXELS, decode_image, to_uint8
+from trainer.iterations import MNIST_SIDE
 
-DIGIT_BOX = 20  # longer side of the digit's bounding box, in pixels
-FRAME = 28
+from .render import DIGIT_BOX, STROKE_WIDTH, render_strokes, stroke_width
+
 INK_LEVEL = 0.2  # a pixel is ink above this fraction of the brightest pixel
 MIN_INK = 16  # brightest pixel (0-255) below this: the canvas is blank
 MIN_EXTENT = 0.06  # a bounding box whose longer side is under this fraction of the image is a speck
@@ -126,8 +127,6 @@ def pen_measures(digit: np.ndarray) -> tuple[np.ndarray, float, float]:
     """``digit`` (a picture cut to its ink, uint8 or float32) with its longer side at most WORK_BOX and its
     peak 1, and its strokes' width (render.stroke_width's: ink over half the outline) and length (ink over
     width) there, in pixels."""
-    from .render import stroke_width  # render imports this module's sizes
-
     work = resized(digit, WORK_BOX) if max(digit.shape) > WORK_BOX else digit.astype(np.float32)
     work = work / work.max()
     width = float(stroke_width(np.pad(work, 1)))  # padded: the crop's ink touches its edges, which are outline
@@ -163,8 +162,6 @@ def with_mnist_pen(digit: np.ndarray) -> np.ndarray:
     and their length at most MAX_PEN_LENGTH of L, and kept changed only if they then measure the pen within
     PEN_TOLERANCE; a digit under MIN_PEN_BOX pixels is left as it is. Growing by g adds 2g to the width and
     to the box, so the width w becomes the pen's share rho of the box when w + 2g = rho (L + 2g)."""
-    from .render import STROKE_WIDTH, stroke_width  # render imports this module's sizes
-
     if max(digit.shape) < MIN_PEN_BOX:
         return digit
     work, width, length = pen_measures(digit)
@@ -207,8 +204,7 @@ def to_mnist(gray: np.ndarray) -> np.ndarray | None:
     pen; other pictures are scaled as MNIST's scans were (raster_to_mnist), their strokes grown or thinned
     to MNIST's pen where they can be measured (with_mnist_pen), and blobs, photos and noise as they are, so
     that the verdict sees them for what they are."""
-    from .render import render_strokes
-    from .trace import trace
+    from .trace import trace  # it imports this module
 
     gray = grey_levels(gray)
     peak = int(gray.max(initial=0))
@@ -234,9 +230,9 @@ def raster_to_mnist(digit: np.ndarray) -> np.ndarray:
     mass = small.sum()
     com_y, com_x = (ys * small).sum() / mass, (xs * small).sum() / mass
     h, w = small.shape
-    y0 = int(np.clip(round(FRAME / 2 - com_y), 0, FRAME - h))
-    x0 = int(np.clip(round(FRAME / 2 - com_x), 0, FRAME - w))
-    frame = np.zeros((FRAME, FRAME), dtype=np.float32)
+    y0 = int(np.clip(round(MNIST_SIDE / 2 - com_y), 0, MNIST_SIDE - h))
+    x0 = int(np.clip(round(MNIST_SIDE / 2 - com_x), 0, MNIST_SIDE - w))
+    frame = np.zeros((MNIST_SIDE, MNIST_SIDE), dtype=np.float32)
     frame[y0:y0 + h, x0:x0 + w] = small
     return frame
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from trainer.iterations import ITERATIONS
+from trainer.iterations import ITERATIONS, MNIST_SIDE
 
 from .drawing import Drawing
 from .preprocess import MIN_INK, grey_levels, to_mnist
@@ -76,7 +76,7 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
     first available iteration's if it is unavailable). Without a predictor: what the input checks found."""
     seen = [k for k, item in enumerate(inputs) if item.image is not None]
     ready = predictor is not None and predictor.available()
-    images = np.stack([inputs[k].image for k in seen]) if seen else np.zeros((0, 28, 28), np.float32)
+    images = np.stack([inputs[k].image for k in seen]) if seen else np.zeros((0, MNIST_SIDE, MNIST_SIDE), np.float32)
     outputs = predictor.outputs(images) if seen and ready else {}
     shape_tails = predictor.shape_log_tails(images) if outputs else None
     gate = predictor.gate_outputs(images) if outputs else None

@@ -13,9 +13,11 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .drawing import Drawing, Stroke
-from .preprocess import DIGIT_BOX, FRAME
+from trainer.iterations import MNIST_SIDE
 
+from .drawing import CANVAS_SIDE, Drawing, Stroke
+
+DIGIT_BOX = 20  # MNIST's digits were scaled to fit a box this many pixels on its longer side
 STROKE_WIDTH = 2.4  # pen width in 28x28 pixels; rendered digits then measure MNIST's median 2.36 (module doc)
 SUPERSAMPLE = 4
 SPECK_EXTENT = 0.04  # centre lines shorter than this (canvas units) and than the brush: a speck or a dot
@@ -89,14 +91,14 @@ def render_strokes(drawing: Drawing) -> np.ndarray | None:
     brush = float(np.median([s.width for s in strokes]))
     # A dot has no extent: size it as if its brush were the digit, so it stays a dot and not a disc.
     scale = (DIGIT_BOX - STROKE_WIDTH) / max(float((high - low).max()), brush)  # 28x28 pixels per canvas unit
-    side = FRAME * SUPERSAMPLE
+    side = MNIST_SIDE * SUPERSAMPLE
     image = Image.new("L", (2 * side, 2 * side), 0)  # room to move the centre of mass to the middle
     draw = ImageDraw.Draw(image)
     centre = (low + high) / 2
     for stroke in drawing.strokes:
         # The eraser keeps its size relative to the brush the ink was drawn with.
         width = STROKE_WIDTH * (stroke.width / brush if stroke.eraser else 1.0) * SUPERSAMPLE
-        draw_stroke(draw, ((stroke.xy - centre) * scale + FRAME) * SUPERSAMPLE, width, stroke.eraser,
+        draw_stroke(draw, ((stroke.xy - centre) * scale + MNIST_SIDE) * SUPERSAMPLE, width, stroke.eraser,
                     step=SUPERSAMPLE)
     fine = np.asarray(image, dtype=np.float32)
     mass = fine.sum()
@@ -107,11 +109,11 @@ def render_strokes(drawing: Drawing) -> np.ndarray | None:
     top = int(np.clip(round(positions @ fine.sum(1) / mass - side / 2), 0, side))
     left = int(np.clip(round(positions @ fine.sum(0) / mass - side / 2), 0, side))
     window = fine[top:top + side, left:left + side]
-    small = window.reshape(FRAME, SUPERSAMPLE, FRAME, SUPERSAMPLE).mean((1, 3)) / 255.0
+    small = window.reshape(MNIST_SIDE, SUPERSAMPLE, MNIST_SIDE, SUPERSAMPLE).mean((1, 3)) / 255.0
     return (small / small.max()).astype(np.float32)
 
 
-def render_as_drawn(drawing: Drawing, size: int = 280) -> np.ndarray:
+def render_as_drawn(drawing: Drawing, size: int = CANVAS_SIDE) -> np.ndarray:
     """The drawing as it looks on the canvas, ``size`` x ``size`` uint8, ink bright on dark: the opened image
     scaled to fit and centred, the strokes over it with their own brushes. The raster path starts here."""
     image = Image.new("L", (size, size), 0)

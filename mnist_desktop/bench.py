@@ -359,6 +359,11 @@ def report_startup(launched: float) -> None:
         window.predictorReady.connect(lambda: window.canvas.set_image(digit))
 
     main(before_show=hook)
+    # The app quit without closing its window (which would save its geometry in the person's settings), so
+    # nothing waited for the work started after the first answer: it must end before the interpreter does.
+    from ._qt.concurrency import wait_for_jobs
+
+    wait_for_jobs(60_000)
 
 
 def startup_seconds(repeats: int = 3) -> dict:

@@ -14,7 +14,8 @@ import numpy as np
 from trainer.iterations import ITERATIONS, MNIST_SIDE
 
 from .drawing import Drawing
-from .preprocess import MIN_INK, grey_levels, to_mnist
+from .preprocess import MIN_INK, to_mnist
+from .raster import grey_levels
 from .render import is_speck, render_as_drawn, render_strokes
 from .verdict import EMPTY, SPECK, GateOpinion, Verdict, input_measures, input_problem, judge, unfamiliar_reason
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from .drawing import Drawing, Stroke
-from .preprocess import resized
+from .raster import INK_LEVEL, grey_levels, grown, ink_box, resized
+from .render import stroke_width
 
 INK_CUT = 0.5  # of the ink's brightness (MNIST's: its peak): brighter is ink when thinning
 PEN_PIXELS = 4.0  # strokes are thinned at about this width: thin enough to be fast, wide enough not to break
@@ -181,8 +182,6 @@ def trace_batch(images: np.ndarray, upscale: int = 2) -> list[Drawing | None]:
     the size."""
     import torch
 
-    from .render import stroke_width
-
     images = np.asarray(images, dtype=np.float32)
     large = torch.nn.functional.interpolate(torch.from_numpy(images)[:, None], scale_factor=upscale,
                                             mode="bilinear", align_corners=False)[:, 0].numpy()
@@ -197,13 +196,10 @@ def trace_batch(images: np.ndarray, upscale: int = 2) -> list[Drawing | None]:
 
 
 def trace(gray: np.ndarray) -> Drawing | None:
-    """One grey image [H, W] (see preprocess.grey_levels), ink bright on dark, any size and pen -> its
+    """One grey image [H, W] (see raster.grey_levels), ink bright on dark, any size and pen -> its
     strokes as a Drawing in canvas units (the image is the 1 x 1 canvas), None if it has no ink. The ink is
     cut out and scaled so that its strokes are about PEN_PIXELS wide (its longer side within WORK_SIDE); a
     hairline shrunk is grown to MIN_WIDTH."""
-    from .preprocess import INK_LEVEL, grey_levels, grown, ink_box
-    from .render import stroke_width
-
     image = grey_levels(gray).astype(np.float32) / 255.0
     peak = float(image.max(initial=0.0))
     if peak <= 0:

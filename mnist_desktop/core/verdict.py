@@ -43,7 +43,7 @@ MAX_INK = 0.305  # mean brightness of the 28x28 (99.95th percentile)
 MAX_GREY = 0.585  # share of the ink pixels (> 0.1) that are mid-grey (0.1-0.6) (99.95th percentile)
 MAX_STROKE_WIDTH = 5.71  # pixels, render.stroke_width (99.95th percentile)
 MAX_LENGTH = 66.7  # pixels of centre line (99.9th percentile): spirals, smileys and @ are longer
-HOLE_INK_LEVEL = 0.5  # brighter is ink when counting holes (preprocess.INK_LEVEL is another measure)
+HOLE_INK_LEVEL = 0.5  # brighter is ink when counting holes (raster.INK_LEVEL is another measure)
 MIN_HOLE_AREA = 3  # pixels: smaller gaps are where thick strokes almost meet
 MAX_HOLES = 2  # an 8 has two; 0.13% of the training digits have more: a circle with a cross has four
 

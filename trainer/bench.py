@@ -18,7 +18,7 @@ import torch.nn.functional as F
 
 from .data import load_mnist
 from .files import write_json
-from .iterations import MNIST_MEAN, MNIST_STD, build_model, get_iteration
+from .iterations import MNIST_MEAN, MNIST_STD, MNIST_TRAIN_IMAGES, build_model, get_iteration
 from .training import EpochEnd, TrainConfig, train
 
 BENCH_ITERATION = 5
@@ -28,7 +28,7 @@ def throughput_config(data_dir: str | None, device: str, batches: int) -> TrainC
     """One epoch of iteration 5 under its recipe on the first ``batches`` batches (at most the 60k images)."""
     recipe = get_iteration(BENCH_ITERATION).recipe
     return TrainConfig(BENCH_ITERATION, epochs=1, device=device, data_dir=data_dir,
-                       train_limit=min(batches * recipe.batch_size, 60_000), report_every=batches)
+                       train_limit=min(batches * recipe.batch_size, MNIST_TRAIN_IMAGES), report_every=batches)
 
 
 def project_throughput(data_dir: str | None, device: str, batches: int) -> float:

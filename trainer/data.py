@@ -26,13 +26,14 @@ import numpy as np
 import torch
 
 from .errors import DataNotFoundError
+from .iterations import MNIST_SIDE, MNIST_TRAIN_IMAGES
 from .paths import user_data_dir
 
 log = logging.getLogger(__name__)
 
 ENV_VAR = "MNIST_DATA_DIR"
 FILES = {
-    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", 60_000),
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", MNIST_TRAIN_IMAGES),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", 10_000),
 }
 ALL_FILES = [name + ".gz" for images, labels, _ in FILES.values() for name in (images, labels)]
@@ -50,7 +51,7 @@ def read_idx(path: Path, magic: int, count: int) -> np.ndarray:
     to notice extra data): memory stays at the file's real size whatever the file holds.
     """
     ndim = magic & 0xFF
-    expected_shape = (count, 28, 28)[:ndim]
+    expected_shape = (count, MNIST_SIDE, MNIST_SIDE)[:ndim]
     expected_bytes = int(np.prod(expected_shape))
     try:
         with (gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")) as f:

@@ -38,7 +38,7 @@ from .checks import number
 from .data import load_mnist
 from .errors import CheckpointError, ConfigError, MnistDesktopError, WriteError
 from .files import make_folder, reason, remove_stale_temps, write_json
-from .iterations import DEFAULT_DEVICE, ITERATIONS, get_iteration
+from .iterations import DEFAULT_DEVICE, ITERATIONS, MNIST_TRAIN_IMAGES, get_iteration
 from .paths import STUDY_RESULTS_FILE
 from .stats import holm, summarize, welch_p_value
 from .training import BatchProgress, Finished, TrainConfig, train
@@ -79,7 +79,7 @@ class StudyPlan:
 
     @property
     def train_images(self) -> int:
-        return min(self.train_limit or 60_000, 60_000)
+        return min(self.train_limit or MNIST_TRAIN_IMAGES, MNIST_TRAIN_IMAGES)
 
     def pair_images(self, iteration: int) -> int:
         """Training images one pair of ``iteration`` goes through (for progress and time left)."""

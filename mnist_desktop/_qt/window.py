@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSpinBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSpinBox, QSplitter, QTabWidget
 
 from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, DRAWINGS, ITERATIONS, MODELS, model_title
@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         for view, title in ((self.recognise, "Recognise"), (self.inside, "Inside"), (self.compare, "Compare"),
                             (self.training, "Train"), (self.drawings, "Your drawings")):
             self.tabs.addTab(view, title)
+        # Both sides expanding: the canvas (expanding) would otherwise take every pixel a resize adds.
+        self.tabs.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         splitter = QSplitter()
         splitter.addWidget(self.canvas)
         splitter.addWidget(self.tabs)
@@ -260,8 +262,7 @@ class MainWindow(QMainWindow):
     def show_prediction(self) -> None:
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"{model_title(self.iteration)} is unavailable: {slot.error}" if slot and slot.error else None
-        verdict = self.recognition.verdict_for(self.iteration) if self.recognition else None
-        self.recognise.show_result(self.image, self.probabilities.get(self.iteration), unavailable, verdict)
+        self.recognise.show_result(self.image, self.probabilities, unavailable, self.recognition)
         self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown
         self._show_compare_if_visible()
         self.predicted.emit()

@@ -34,11 +34,13 @@ def settings_path(tmp_path):
 
 @pytest.fixture
 def window(qtbot, settings_path):
-    """The real main window, shown offscreen, with its models loaded."""
+    """The real main window, shown offscreen, with its models loaded and Your drawings read: a test that waits
+    for the drawings' next ``refreshed`` (after labelling one) must not get this first read's, which can end
+    while the label waits for its recognition."""
     w = MainWindow(QSettings(settings_path, QSettings.Format.IniFormat))
     qtbot.addWidget(w)
     w.show()
-    with qtbot.waitSignals([w.predictorReady, w.training.ready], timeout=30_000):
+    with qtbot.waitSignals([w.predictorReady, w.training.ready, w.drawings.refreshed], timeout=30_000):
         w.start_loading_models()
     return w
 

@@ -5,11 +5,11 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCharts import QAreaSeries, QChart, QChartView, QLineSeries, QValueAxis
+from PySide6.QtCharts import QAreaSeries, QChart, QLineSeries, QValueAxis
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPainter
+from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QListWidget, QListWidgetItem, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from trainer.errors import DataNotFoundError
@@ -20,7 +20,7 @@ from ...core.threads import Threads
 from ...core.verdict import Verdict
 from ..concurrency import Latest, describe_error
 from ..widgets.attribution import MistakeExplanation, WhereTheyLook
-from ..widgets.charts import iteration_color, set_epoch_ticks
+from ..widgets.charts import LegendChart, iteration_color, set_epoch_ticks
 from ..widgets.confusion import ConfusionTable
 from ..widgets.iteration_picker import IterationPicker
 from ..widgets.panels import ProbabilityBars, mnist_pixmap, not_a_digit_html, rejected
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 PREDICTED_ROLE = Qt.ItemDataRole.UserRole + 1  # a gallery item's predicted digit (UserRole: its test index)
 GALLERY_LIMIT = 200  # misclassified digits shown per iteration
+CARDS_PER_ROW = 4
 DISAGREE_STYLE = "QFrame#result { border: 2px solid #d35400; border-radius: 6px; }"
 AGREE_STYLE = "QFrame#result { border: 1px solid palette(mid); border-radius: 6px; }"
 
@@ -45,11 +46,15 @@ class MiniResult(QFrame):
         font.setBold(True)
         self.digit.setFont(font)
         self.confidence = QLabel("")
+        self.confidence.setWordWrap(True)  # "not a digit? (best guess 4, 57%)" takes two lines, not a wider card
         self.bars = ProbabilityBars(compact=True)
+        # Equal cards whatever their texts say: their width comes from the grid's columns, not from their hints.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         top = QHBoxLayout()
         top.addWidget(self.digit)
         top.addWidget(self.confidence, 1)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)  # the bars' digits need the width more than the frame does
         layout.addWidget(self.title)
         layout.addLayout(top)
         layout.addWidget(self.bars)
@@ -78,10 +83,10 @@ class CompareView(QWidget):
     evaluated = Signal()  # the confusion matrix and gallery show a finished evaluation
     dataMissing = Signal(str)  # MNIST is needed for the confusion matrix; the technical message
 
-    # Two-line headers: the columns are as wide as their figures, so the table fits beside the canvas.
-    TABLE_COLUMNS = ["Iteration", "Parameters", "Epochs", "Test accuracy\nweights in use",
-                     "Test accuracy over\nseeds (mean ± std)", "Study's figure\n(train set)", "CPU latency\n/ image",
-                     "Weights", "Layers"]
+    # Headers of up to three lines and short cells: the columns are as wide as their figures, so the table fits beside the
+    # canvas without scrolling sideways from a 1024-pixel window on; the layers and the seeds are in tooltips.
+    TABLE_COLUMNS = ["Iteration", "Params", "Epochs", "Test\naccuracy\nin use", "Test accuracy\nover seeds\n(mean ± std)",
+                     "Study's\nfigure\n(train set)", "CPU\nlatency\n/ image", "Weights"]
 
     def __init__(self, shipped_metrics: dict[int, dict], parent: QWidget | None = None):
         super().__init__(parent)
@@ -97,12 +102,15 @@ class CompareView(QWidget):
         self.results = {n: MiniResult(n) for n in MODELS}  # the seven, and the model made for drawings
         grid = QGridLayout()
         for i, result in enumerate(self.results.values()):
-            grid.addWidget(result, i // 4, i % 4)
+            grid.addWidget(result, i // CARDS_PER_ROW, i % CARDS_PER_ROW)
+        for column in range(CARDS_PER_ROW):
+            grid.setColumnStretch(column, 1)
         self.table = QTableWidget(len(MODELS), len(self.TABLE_COLUMNS))
         self.table.setHorizontalHeaderLabels(self.TABLE_COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # two-line names
         side = QWidget()
         side_layout = QVBoxLayout(side)
         side_layout.addWidget(self.agreement)
@@ -112,8 +120,7 @@ class CompareView(QWidget):
         # Learning curves: test accuracy per epoch from each checkpoint's history.
         self.chart = QChart()
         self.chart.setTitle("Test accuracy per epoch (10k test set)")
-        self.chart_view = QChartView(self.chart)
-        self.chart_view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.chart_view = LegendChart(self.chart)
 
         # Confusion matrix and mistakes of one iteration.
         self.mistakes_picker = IterationPicker()
@@ -195,18 +202,18 @@ class CompareView(QWidget):
             shipped = self.shipped_metrics.get(n, {}).get("test_accuracy")
             accuracy = (slot.info.test_accuracy if slot.info else None) if slot.retrained or shipped is None else shipped
             seeds = self.study.get("iterations", {}).get(str(n))
-            values = [str(n) if n in ITERATIONS else model_title(n), f"{it.params:,}", str(it.recipe.epochs),
+            values = [str(n) if n in ITERATIONS else model_title(n).replace(" for ", " for\n"),
+                      f"{it.params:,}", str(it.recipe.epochs),
                       "unavailable" if slot.error else (f"{accuracy:.2f}%" if accuracy is not None else "?"),
-                      f"{mean_and_spread(seeds)} ({len(seeds['seeds'])} seeds)" if seeds else "not run",
+                      mean_and_spread(seeds) if seeds else "not run",
                       f"{it.study_accuracy:g}%" if it.study_accuracy is not None else "–",
                       f"{slot.latency_ms:.3f} ms" if slot.latency_ms is not None else "–",
-                      "retrained" if slot.retrained else "shipped", it.layers]
+                      "retrained" if slot.retrained else "shipped"]
+            tip = slot.error or f"{model_title(n)}: {describe_layers(n)}" + (
+                f"\nover {len(seeds['seeds'])} seeds" if seeds else "")
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)
-                if col == len(values) - 1:
-                    item.setToolTip(describe_layers(n))
-                if slot.error:
-                    item.setToolTip(slot.error)
+                item.setToolTip(tip)
                 self.table.setItem(row, col, item)
 
     def set_study(self, study: dict) -> None:
@@ -240,7 +247,6 @@ class CompareView(QWidget):
                 self.chart.addSeries(series)
                 series.attachAxis(x_axis)
                 series.attachAxis(y_axis)
-            self.chart.legend().markers(band)[0].setVisible(False)
             epochs = max(epochs, len(mean))
         return values, epochs
 
@@ -258,6 +264,7 @@ class CompareView(QWidget):
             values, epochs = self._study_curves(x_axis, y_axis)
             set_epoch_ticks(x_axis, 0.5, epochs + 0.5)
             y_axis.setRange(np.floor(min(values)), 100)
+            self._show_legend()
             return
         self.chart.setTitle("Test accuracy per epoch (10k test set), weights in use")
         values, epochs = [], 1
@@ -279,6 +286,11 @@ class CompareView(QWidget):
         set_epoch_ticks(x_axis, 0.5, epochs + 0.5)
         if values:
             y_axis.setRange(np.floor(min(values)), 100)
+        self._show_legend()
+
+    def _show_legend(self) -> None:
+        """The curves by name (a study's bands go unnamed: "± 1 std" is in the title)."""
+        self.chart_view.legend.show_series(s for s in self.chart.series() if isinstance(s, QLineSeries))
 
     # --- confusion and mistakes ------------------------------------------------------------------
     def refresh_mistakes(self) -> None:

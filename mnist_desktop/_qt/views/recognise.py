@@ -1,4 +1,5 @@
-"""The Recognise tab: the iteration in view, its card, and what it makes of the drawing."""
+"""The Recognise tab: the iteration in view, its card, what it makes of the drawing, and every model's answer
+in a strip, where a click puts another model in view."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -9,7 +10,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from trainer.iterations import MODELS
 
-from ...core.verdict import Verdict
+from ...core.recognition import Recognition
+from ..widgets.answer_strip import AnswerStrip
 from ..widgets.iteration_picker import IterationPicker
 from ..widgets.panels import RecognitionPanel, card_html
 
@@ -28,10 +30,13 @@ class RecogniseView(QWidget):
         self.card.setTextFormat(Qt.TextFormat.RichText)
         self.card.setAlignment(Qt.AlignmentFlag.AlignTop)
         self.panel = RecognitionPanel()
+        self.strip = AnswerStrip()
+        self.strip.iterationClicked.connect(self.picker.set_number)  # the window follows the picker
         layout = QVBoxLayout(self)
         layout.addWidget(self.picker)
         layout.addWidget(self.card)
         layout.addWidget(self.panel)
+        layout.addWidget(self.strip)
         layout.addStretch(1)
 
     def show_card(self, iteration: int, measured: float | None, retrained: CheckpointInfo | None,
@@ -39,6 +44,10 @@ class RecogniseView(QWidget):
         """``measured``: the shipped weights' test accuracy; ``retrained``: the run in use, if any."""
         self.card.setText(card_html(MODELS[iteration], measured, retrained, error))
 
-    def show_result(self, image: np.ndarray | None, probabilities: np.ndarray | None, unavailable: str | None,
-                    verdict: Verdict | None) -> None:
-        self.panel.show_result(image, probabilities, UNSURE_BELOW, unavailable, verdict)
+    def show_result(self, image: np.ndarray | None, probabilities: dict[int, np.ndarray], unavailable: str | None,
+                    recognition: Recognition | None) -> None:
+        """``probabilities``: every available model's; the one in view is the picker's."""
+        number = self.picker.number()
+        verdict = recognition.verdict_for(number) if recognition else None
+        self.panel.show_result(image, probabilities.get(number), UNSURE_BELOW, unavailable, verdict)
+        self.strip.show_answers(probabilities, recognition.verdicts if recognition else {}, number)

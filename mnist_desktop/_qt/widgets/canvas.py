@@ -15,7 +15,7 @@ from collections import deque
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -24,6 +24,7 @@ from ...core.drawing import CANVAS_SIDE, Drawing, Point, Stroke
 DEFAULT_BRUSH = 20  # brush width in pixels of a CANVAS_SIDE canvas
 BRUSH_WIDTHS = range(4, 61)  # the widths offered
 UNDO_LIMIT = 500  # undo steps kept; older ones are forgotten, so a long session's memory stays flat
+SIZE_HINT = 440  # pixels of a side
 
 
 def stroke_pen(stroke: Stroke, side: float) -> QPen:
@@ -142,6 +143,10 @@ class DrawingCanvas(QWidget):
         self._commit(Drawing(background=np.ascontiguousarray(gray, dtype=np.uint8), model_input=model_input))
 
     # --- geometry --------------------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        """Beside the tabs in the window's splitter, which shares what is left over between both halves."""
+        return QSize(SIZE_HINT, SIZE_HINT)
+
     def drawing_area(self) -> QRect:
         """The square drawing area, centred in the widget, on whole pixels."""
         side = min(self.width(), self.height())

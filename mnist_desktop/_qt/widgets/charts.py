@@ -1,11 +1,15 @@
-"""A line chart that keeps the run before the current one, dashed, for comparison; the iterations' colours."""
+"""Charts with a legend that never cuts a name short; a line chart that keeps the run before the current one,
+dashed, for comparison; the iterations' colours."""
 from __future__ import annotations
 
+import html
 import math
+from typing import Iterable
 
 from PySide6.QtCharts import QChart, QChartView, QLineSeries, QValueAxis
 from PySide6.QtCore import QPointF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 MAX_EPOCH_TICKS = 10
 # One distinct colour per iteration (the first seven of Matplotlib's "tab10", readable on light and dark).
@@ -26,23 +30,63 @@ def set_epoch_ticks(axis: QValueAxis, low: float, high: float) -> None:
     axis.setTickInterval(max(1, math.ceil((high - low) / MAX_EPOCH_TICKS)))
 
 
-class RunChart(QChartView):
+class ChartLegend(QLabel):
+    """A chart's legend as a label under it, which wraps onto another line where the names do not fit on one:
+    Qt's own legend cuts them short instead ("train (be…", "1 (5 se…")."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.setTextFormat(Qt.TextFormat.RichText)
+        self.setContentsMargins(8, 0, 8, 4)
+        self.names: list[str] = []  # the lines listed, in order
+
+    def show_series(self, series: Iterable[QLineSeries]) -> None:
+        """List these lines, each with a sample of its colour and dash; no lines, no legend."""
+        entries, self.names = [], []
+        for line in series:
+            sample = "╍╍" if line.pen().style() == Qt.PenStyle.DashLine else "━━"
+            name = html.escape(line.name()).replace(" ", "&nbsp;")  # lines break between names, not inside one
+            entries.append(f"<span style='color:{line.color().name()}'>{sample}</span>&nbsp;{name}")
+            self.names.append(line.name())
+        self.setText("&nbsp;&nbsp; ".join(entries))
+        self.setVisible(bool(entries))
+
+
+class LegendChart(QWidget):
+    """A chart view with its ``ChartLegend`` under it (the chart's own legend hidden)."""
+
+    def __init__(self, chart: QChart, parent: QWidget | None = None):
+        super().__init__(parent)
+        chart.legend().hide()
+        self.view = QChartView(chart)
+        self.view.setRenderHint(QPainter.RenderHint.Antialiasing)
+        self.legend = ChartLegend()
+        self.legend.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.legend)
+
+    def chart(self) -> QChart:
+        return self.view.chart()
+
+
+class RunChart(LegendChart):
     """``per_epoch`` charts get one point per epoch, drawn as markers so that a single epoch shows."""
 
     def __init__(self, title: str, y_title: str, names: list[str], per_epoch: bool = True):
-        super().__init__()
-        self.setRenderHint(QPainter.RenderHint.Antialiasing)
-        self.setMinimumHeight(200)  # two rows of charts fit the Train tab of a 1024×700 window
-        self.per_epoch = per_epoch
         chart = QChart()
         chart.setTitle(title)
-        chart.legend().setAlignment(Qt.AlignmentFlag.AlignBottom)
-        self.setChart(chart)
+        super().__init__(chart)
+        self.setMinimumHeight(200)  # two rows of charts fit the Train tab of a 1024×700 window
+        self.per_epoch = per_epoch
         self.x_axis, self.y_axis = QValueAxis(), QValueAxis()
         self.x_axis.setTitleText("epoch")
         self.y_axis.setTitleText(y_title)
         self.y_axis.setLabelFormat("%.3g")
-        chart.legend().setVisible(len(names) > 1)
+        self.with_legend = len(names) > 1  # one line needs none: the title says what it is
         chart.addAxis(self.x_axis, Qt.AlignmentFlag.AlignBottom)
         chart.addAxis(self.y_axis, Qt.AlignmentFlag.AlignLeft)
         self.names = names
@@ -101,11 +145,9 @@ class RunChart(QChartView):
             self._show_legend()
 
     def _show_legend(self) -> None:
-        """Only lines that have points are in the legend (the held-out drawings' only in a fine-tune), so
-        that the legend fits."""
-        for series in (*self.current.values(), *self.previous.values()):
-            for marker in self.chart().legend().markers(series):
-                marker.setVisible(series.count() > 0)
+        """Only lines that have points are in the legend (the held-out drawings' only in a fine-tune)."""
+        if self.with_legend:
+            self.legend.show_series(s for s in (*self.current.values(), *self.previous.values()) if s.count())
 
     def point_count(self, name: str) -> int:
         return self.current[name].count()

@@ -78,9 +78,9 @@ def test_comparison_view_fills_seven_results(window, qtbot):
     assert "All 7 agree" in window.compare.agreement.text()
     shipped = read_metrics()[5]["test_accuracy"]  # weights/metrics.json, from mnist-train report
     column = window.compare.TABLE_COLUMNS.index
-    assert window.compare.table.item(4, column("Test accuracy\nweights in use")).text() == f"{shipped:.2f}%"
-    assert window.compare.table.item(4, column("Study's figure\n(train set)")).text() == "99.55%"  # training set
-    latency = column("CPU latency\n/ image")
+    assert window.compare.table.item(4, column("Test\naccuracy\nin use")).text() == f"{shipped:.2f}%"
+    assert window.compare.table.item(4, column("Study's\nfigure\n(train set)")).text() == "99.55%"  # training set
+    latency = column("CPU\nlatency\n/ image")
     qtbot.waitUntil(lambda: window.compare.table.item(4, latency).text().endswith("ms"))  # timed in the background
     assert sum(isinstance(s, QLineSeries) for s in window.compare.chart.series()) == 7
 

@@ -1,0 +1,36 @@
+"""The Recognise tab's strip of every model's answer, with real mouse strokes and clicks in the real window."""
+import numpy as np
+from PySide6.QtCore import Qt
+
+from mnist_desktop._qt.widgets.answer_strip import IN_VIEW_STYLE, OTHER_STYLE
+from trainer.iterations import MODELS
+
+from tests.app.conftest import draw, loop_stroke, vertical_stroke
+
+
+def shown(strip) -> dict[int, str]:
+    return {n: cell.digit.text() for n, cell in strip.cells.items()}
+
+
+def marked(strip) -> list[int]:
+    return [n for n, cell in strip.cells.items() if cell.styleSheet() == IN_VIEW_STYLE]
+
+
+def test_the_strip_shows_every_models_answer_and_a_click_puts_one_in_view(window, qtbot):
+    strip = window.recognise.strip
+    assert set(shown(strip).values()) == {"–"} and marked(strip) == [5]  # nothing drawn; iteration 5 in view
+    draw(qtbot, window.canvas, loop_stroke())
+    assert sorted(strip.cells) == sorted(MODELS)
+    assert shown(strip) == {n: str(int(np.argmax(p))) for n, p in window.probabilities.items()}
+    assert shown(strip)[5] == "0" and strip.cells[5].confidence.text().endswith("%")
+
+    qtbot.mouseClick(strip.cells[3], Qt.MouseButton.LeftButton)
+    assert window.iteration == 3 and marked(strip) == [3] and strip.cells[5].styleSheet() == OTHER_STYLE
+    assert window.recognise.card.text().startswith("<b>Iteration 3</b>")
+    assert window.recognise.panel.digit.text() == shown(strip)[3]
+
+    window.canvas.clear()
+    draw(qtbot, window.canvas, vertical_stroke())
+    assert shown(strip)[3] == "1" and marked(strip) == [3]
+    window.iteration_action[8].trigger()  # Ctrl+8: the model made for drawings; the strip follows
+    assert marked(strip) == [8]

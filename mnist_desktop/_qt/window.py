@@ -33,6 +33,7 @@ from .views.inside import InsideView
 from .views.recognise import RecogniseView
 from .widgets.canvas import BRUSH_WIDTHS, DEFAULT_BRUSH, DrawingCanvas
 from .widgets.quit_question import QuitQuestion
+from .widgets.status_line import StatusLine
 from .widgets.wheel_guard import WheelGuard, guard_wheel
 
 if TYPE_CHECKING:
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
+        self.status_line = StatusLine(self.statusBar(), self.canvas.changed)
         self._build_actions()
         self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
         self._wire()
@@ -105,7 +107,7 @@ class MainWindow(QMainWindow):
             if geometry is not None:
                 log.warning("settings: the saved window geometry cannot be used; using the default size")
             self.resize(first_size(self.screen().availableGeometry().size()))
-        self.statusBar().showMessage("Loading the models…")
+        self.status_line.show_state("Loading the models…")
 
     def _wire(self) -> None:
         controller = self.training.controller
@@ -127,12 +129,12 @@ class MainWindow(QMainWindow):
         self.training.dataDirChanged.connect(self.compare.set_data_dir)
         self.training.studyFinished.connect(self.compare.set_study)  # a study run from the Train tab
         self.training.weightsChanged.connect(self.models.reload)
-        self.training.announce.connect(self.statusBar().showMessage)  # a run finished, seen from any tab
+        self.training.announce.connect(self.status_line.say_until_replaced)  # a run's end, seen from any tab
         self.drawings.start_fine_tune = controller.fine_tune
         self.drawings.training_speed = controller.measured_speed
         controller.confirm_fine_tune = lambda checkpoint: self.drawings.ask_use_fine_tune(checkpoint)
         controller.busyChanged.connect(self.drawings.set_training_busy)
-        self.drawings.said.connect(self.statusBar().showMessage)  # replaces "Kept as a 6…" once relabelled
+        self.drawings.said.connect(self.status_line.say)  # replaces "Kept as a 6…" once relabelled
         self.drawings.trainingStarted.connect(lambda: self.tabs.setCurrentWidget(self.training))
         self.iterationReloaded.connect(lambda _: self.drawings.refresh())
         self.tabs.currentChanged.connect(self._show_compare_if_visible)
@@ -257,7 +259,7 @@ class MainWindow(QMainWindow):
         """No answer for this drawing: show none rather than the previous drawing's."""
         self.recognition, self.image, self.probabilities = None, None, {}
         self.show_prediction()
-        self.statusBar().showMessage(message)
+        self.status_line.say_about_drawing(message)
 
     def show_prediction(self) -> None:
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
@@ -282,15 +284,15 @@ class MainWindow(QMainWindow):
 
     def _label_when_recognised(self, drawing, digit: int) -> None:
         if self.canvas.drawing is not drawing:
-            self.statusBar().showMessage(f"Not labelled {digit}: the drawing changed before it was recognised. "
-                                         "Press the key again.")
+            self.status_line.say(f"Not labelled {digit}: the drawing changed before it was recognised. "
+                                 "Press the key again.")
             return
         if not self.prediction_settled:
             self.predicted.connect(lambda: self._label_when_recognised(drawing, digit),
                                    Qt.ConnectionType.SingleShotConnection)
             return
         try:
-            self.statusBar().showMessage(self.drawings.keep(drawing, self.image, self.probabilities, digit))
+            self.status_line.say_about_drawing(self.drawings.keep(drawing, self.image, self.probabilities, digit))
         except MnistDesktopError as e:
             self.show_error(str(e))
 
@@ -315,8 +317,8 @@ class MainWindow(QMainWindow):
         self.predict()
         self.predicted.connect(self._after_first_answer)
         problems = predictor.problems()
-        self.statusBar().showMessage("Unavailable — " + "; ".join(problems) if problems else
-                                     f"{len(predictor.available())} models ready. Draw a digit.")
+        self.status_line.show_state("Unavailable — " + "; ".join(problems) if problems else
+                                    f"{len(predictor.available())} models ready.")
         self.predictorReady.emit()
 
     def _after_first_answer(self) -> None:
@@ -344,7 +346,7 @@ class MainWindow(QMainWindow):
     def show_error(self, message: str) -> None:
         """Tell the person in the status bar and a non-blocking dialog; the window keeps working."""
         self.last_error = message
-        self.statusBar().showMessage(message)
+        self.status_line.say(message)
         box = QMessageBox(QMessageBox.Icon.Warning, "MNIST Desktop", message, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -352,20 +354,20 @@ class MainWindow(QMainWindow):
     def open_image(self, path: str) -> None:
         """Read the image in the background (a 40-megapixel photo takes a second or two to decode), then put
         it on the canvas; ``imageOpened`` or a message follows."""
-        self.statusBar().showMessage(f"Opening {path}…")
+        self.status_line.say_until_replaced(f"Opening {path}…")
         self._opening.request(lambda: (path, load_image(path)), self._on_image_read)
 
     def _on_image_read(self, read: tuple[str, np.ndarray]) -> None:
         path, gray = read
         self.canvas.set_image(gray)
-        self.statusBar().showMessage(f"Opened {path}")
+        self.status_line.say_about_drawing(f"Opened {path}")
         self.imageOpened.emit(path)
 
     def save_drawing(self, path: str) -> bool:
         if not self.canvas.save_png(path):
             self.show_error(f"Could not write {path}. Choose another folder.")
             return False
-        self.statusBar().showMessage(f"Saved {path}")
+        self.status_line.say(f"Saved {path}")
         return True
 
     def _ask_open_image(self) -> None:

@@ -191,7 +191,7 @@ class RunMonitor(QWidget):
         self.shown_run: ShownRun | None = None
         self.log = QPlainTextEdit(readOnly=True)
         self.log.setMaximumBlockCount(2000)
-        self.loss_chart = RunChart("Training loss per batch (smoothed)", "loss", ["batch loss"], per_epoch=False)
+        self.loss_chart = RunChart("Batch loss (smoothed)", "loss", ["batch loss"], per_epoch=False)
         self.epoch_loss_chart = RunChart("Loss per epoch", "loss", ["train", "test"])
         self.accuracy_chart = RunChart("Accuracy per epoch (%)", "%", ["train", "test", HELD_OUT_DRAWINGS])
         self.lr_chart = RunChart("Learning rate", "lr", ["lr"])

@@ -9,7 +9,7 @@ from PySide6.QtCharts import QAreaSeries, QChart, QLineSeries, QValueAxis
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
+                               QListWidget, QListWidgetItem, QScrollArea, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
 from trainer.errors import DataNotFoundError
@@ -149,13 +149,16 @@ class CompareView(QWidget):
         self.tabs = QTabWidget()
         self.tabs.addTab(side, "Side by side")
         self.tabs.addTab(self.chart_view, "Learning curves")
-        self.tabs.addTab(mistakes, "Confusion && mistakes")
+        self.tabs.addTab(mistakes, "Mistakes")  # short: the five tabs fit a 1024-pixel window
+        self.tabs.setTabToolTip(self.tabs.indexOf(mistakes), "Each iteration's confusion matrix and the test digits "
+                                "it gets wrong")
         self.where = WhereTheyLook()
         self.tabs.addTab(self.where, "Where they look")
         self.tabs.currentChanged.connect(lambda _: self.refresh_mistakes())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.tabs)
+        # Scrolls where the window is shorter than the pages (1920×1080 at a scale factor of 2 offers 540 units).
+        layout.addWidget(QScrollArea(widget=self.tabs, widgetResizable=True, frameShape=QFrame.Shape.NoFrame))
         # The latest evaluation asked for (the iteration chosen now) is the one shown.
         self._evaluation = Latest(self.mistakes_status.setText, parent=self)
 

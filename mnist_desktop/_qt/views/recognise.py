@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from trainer.iterations import MODELS
 
@@ -21,9 +21,12 @@ if TYPE_CHECKING:
 UNSURE_BELOW = 0.6  # a top probability below this is shown as "unsure"
 
 
-class RecogniseView(QWidget):
+class RecogniseView(QScrollArea):
+    """Scrolls where the window is shorter than its content (1920×1080 at a scale factor of 2 offers 540 units),
+    so that the window fits the screen."""
+
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
+        super().__init__(parent, widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
         self.picker = IterationPicker(models=MODELS)  # the seven and the model made for drawings
         self.card = QLabel()
         self.card.setWordWrap(True)
@@ -32,12 +35,14 @@ class RecogniseView(QWidget):
         self.panel = RecognitionPanel()
         self.strip = AnswerStrip()
         self.strip.iterationClicked.connect(self.picker.set_number)  # the window follows the picker
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(self.picker)
         layout.addWidget(self.card)
         layout.addWidget(self.panel)
         layout.addWidget(self.strip)
         layout.addStretch(1)
+        self.setWidget(content)
 
     def show_card(self, iteration: int, measured: float | None, retrained: CheckpointInfo | None,
                   error: str | None) -> None:

@@ -60,7 +60,8 @@ def fully_shown(label) -> bool:
 
 def test_compares_table_fits_and_its_cards_are_equal(window, qtbot):
     """A plus: some cards say "not a digit? (best guess 4, 57%)", others "4  99.7%"; the cards stay equal, their
-    digits under the bars are not squashed together, and the table needs no sideways scrolling."""
+    digits under the bars are not squashed together, the table needs no sideways scrolling and every tab's
+    title shows."""
     window.tabs.setCurrentWidget(window.compare)
     stroke(qtbot, window.canvas, [(0.5, 0.2), (0.5, 0.8)])
     draw(qtbot, window.canvas, [(0.2, 0.5), (0.8, 0.5)])
@@ -71,6 +72,8 @@ def test_compares_table_fits_and_its_cards_are_equal(window, qtbot):
         resized(window, qtbot, size)
         qtbot.waitUntil(lambda: table.horizontalHeader().length() <= table.viewport().width())
         assert table.horizontalScrollBar().maximum() == 0, size
+        for tabs in (window.tabs, compare.tabs):  # every tab's title in view, no scroll arrows
+            assert tabs.tabBar().sizeHint().width() <= tabs.width(), (size, tabs.tabBar().sizeHint().width())
         widths = [card.width() for card in cards]
         assert max(widths) - min(widths) <= 1, (size, widths)  # the grid's rounding, at most
         digit = max(compare.results[1].bars.fontMetrics().horizontalAdvance(str(d)) for d in range(10))
@@ -111,3 +114,14 @@ def test_no_legend_cuts_a_name_short(window, qtbot, monkeypatch):
         compare.tabs.setCurrentWidget(compare.chart_view)
         qtbot.waitUntil(lambda: fully_shown(compare.chart_view.legend))
         assert not compare.chart.legend().isVisible()
+
+
+def test_the_window_can_be_as_small_as_a_screen_at_twice_the_scale(window, qtbot):
+    """1920×1080 at a scale factor of 2 offers 960×540 units: the window takes that size (every panel scrolls
+    rather than make it taller), and Recognise's strip is reached by scrolling."""
+    size = first_size(QSize(960, 540))
+    window.resize(size)
+    qtbot.waitUntil(lambda: window.size() == size)
+    recognise = window.recognise
+    recognise.ensureWidgetVisible(recognise.strip)
+    qtbot.waitUntil(lambda: inside(recognise.strip, recognise.viewport()))

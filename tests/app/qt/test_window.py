@@ -156,7 +156,8 @@ def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
     qtbot.addWidget(w)
     with qtbot.waitSignal(w.predictorReady, timeout=30_000):
         w.start_loading_models()
-    assert "iteration 3" in w.statusBar().currentMessage() and "not a PyTorch file" in w.statusBar().currentMessage()
+    state = w.status_line.state.text()  # the models' state, shown whenever no message is
+    assert "iteration 3" in state and "not a PyTorch file" in state
     draw(qtbot, w.canvas, vertical_stroke())
     assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7, 8]  # 8: the model made for drawings
     w.set_iteration(3)

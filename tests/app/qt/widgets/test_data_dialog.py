@@ -124,7 +124,7 @@ def test_the_confusion_tab_without_mnist_asks_and_goes_on_once_a_folder_is_chose
     panel, compare = window.training, window.compare
     window.tabs.setCurrentWidget(compare)
     with qtbot.waitSignal(panel.controller.data.dataMissing, timeout=RUN_TIMEOUT_MS):
-        compare.tabs.setCurrentWidget(compare.mistakes_picker.parentWidget())  # the Confusion && mistakes tab
+        compare.tabs.setCurrentWidget(compare.mistakes_picker.parentWidget())  # the Mistakes tab
     assert panel.data_dialog.isVisible() and "MNIST was not found" in compare.mistakes_status.text()
     panel.ask_folder = lambda: str(mnist_dir)
     with qtbot.waitSignal(compare.evaluated, timeout=RUN_TIMEOUT_MS):

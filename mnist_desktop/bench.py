@@ -23,7 +23,7 @@ from trainer.checks import path_text
 from trainer.files import check_save_path, write_json
 from trainer.iterations import DEFAULT_ITERATION, MNIST_SIDE
 
-from .core.drawing import CANVAS_SIDE
+from .core.strokes import CANVAS_SIDE
 
 MOUSE_HZ = 125  # a common USB mouse report rate: the replayed stroke's points arrive this often
 BENCH_ITERATION = DEFAULT_ITERATION  # trained, timed and shown here: the iteration the app opens with
@@ -288,8 +288,8 @@ def recognition_latency() -> dict:
     it: each model's statistics, the pixel model); and the ratios of the medians."""
     from trainer.timing import latency_ms
 
-    from .core.drawing import Drawing, Stroke
     from .core.predictor import Predictor
+    from .core.strokes import Drawing, Stroke
 
     predictor = Predictor()
     predictor.load_all()
@@ -310,10 +310,10 @@ def explanation_latency() -> dict:
     the logits, and the integrated-gradients maps for the top digit and against the runner-up."""
     from trainer.timing import latency_ms
 
-    from .core.drawing import Drawing, Stroke
     from .core.inside import explain
     from .core.predictor import Predictor
     from .core.render import render_strokes
+    from .core.strokes import Drawing, Stroke
 
     predictor = Predictor()
     slot = predictor.load(BENCH_ITERATION)

@@ -18,8 +18,8 @@ from ..core.threads import Threads
 from .concurrency import Latest
 
 if TYPE_CHECKING:
-    from ..core.drawing import Drawing
     from ..core.predictor import Predictor
+    from ..core.strokes import Drawing
 
 log = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, DRAWINGS, ITERATIONS, MODELS, model_title
 from trainer.report import read_metrics, read_study
 
-from ..core.drawing import CANVAS_SIDE
 from ..core.preprocess import load_image
 from ..core.recognition import Recognition
 from ..core.settings import Settings, SettingsReader
+from ..core.strokes import CANVAS_SIDE
 from .concurrency import Latest, wait_for_jobs
 from .models import Models
 from .recogniser import Recogniser

@@ -37,8 +37,8 @@ from trainer.checkpoint import load_torch_file, save_checkpoint
 from trainer.errors import CheckpointError, DataNotFoundError
 from trainer.gate import CLASSES
 
-from .drawing import Drawing, Stroke
 from .render import render_strokes
+from .strokes import Drawing, Stroke
 from .trace import trace_batch
 
 log = logging.getLogger(__name__)

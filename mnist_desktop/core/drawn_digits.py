@@ -22,7 +22,7 @@ import numpy as np
 from trainer.errors import DataNotFoundError
 
 from .corpus import UNIPEN_HELD_OUT, Paths, drawn, jittered, styles
-from .drawing import Drawing
+from .strokes import Drawing
 from .trace import trace_batch
 
 STYLE_COPIES = 300  # of each style, each with its own proportions and jitter

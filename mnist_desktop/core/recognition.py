@@ -13,10 +13,10 @@ import numpy as np
 
 from trainer.iterations import ITERATIONS, MNIST_SIDE
 
-from .drawing import Drawing
 from .preprocess import MIN_INK, to_mnist
 from .raster import grey_levels
 from .render import is_speck, render_as_drawn, render_strokes
+from .strokes import Drawing
 from .verdict import EMPTY, SPECK, GateOpinion, Verdict, input_measures, input_problem, judge, unfamiliar_reason
 
 if TYPE_CHECKING:  # the window imports this before torch has loaded

@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 
 from trainer.iterations import MNIST_SIDE
 
-from .drawing import CANVAS_SIDE, Drawing, Stroke
+from .strokes import CANVAS_SIDE, Drawing, Stroke
 
 DIGIT_BOX = 20  # MNIST's digits were scaled to fit a box this many pixels on its longer side
 STROKE_WIDTH = 2.4  # pen width in 28x28 pixels; rendered digits then measure MNIST's median 2.36 (module doc)

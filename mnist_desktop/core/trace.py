@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .drawing import Drawing, Stroke
 from .raster import INK_LEVEL, grey_levels, grown, ink_box, resized
 from .render import stroke_width
+from .strokes import Drawing, Stroke
 
 INK_CUT = 0.5  # of the ink's brightness (MNIST's: its peak): brighter is ink when thinning
 PEN_PIXELS = 4.0  # strokes are thinned at about this width: thin enough to be fast, wide enough not to break

@@ -30,8 +30,8 @@ def test_the_reference_runs_the_same_seven_forward_passes_as_recognition():
     import numpy as np
     import torch
 
-    from mnist_desktop.core.drawing import Drawing, Stroke
     from mnist_desktop.core.predictor import Predictor
+    from mnist_desktop.core.strokes import Drawing, Stroke
 
     predictor = Predictor()
     predictor.load_all()

@@ -1,7 +1,7 @@
 """Your drawings: the drawings you labelled, one row per digit, each marked right or wrong by the iteration in
 view; delete, relabel, export, import, and fine-tune the iteration on them.
 
-The view only shows and forwards: core.drawings keeps the drawings and measures the iterations on them, the
+The view only shows and forwards: core.drawing_store keeps the drawings and measures the iterations on them, the
 training controller runs the fine-tune (the window hands the view its ``start_fine_tune``). Reading the store,
 measuring, importing, exporting, relabelling and deleting run off the GUI thread; keeping a newly labelled
 drawing (one small PNG and its JSON) and writing the fine-tune's ZIP as the run starts happen on it, so the
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QGridLayout, QHBo
 from trainer.errors import MnistDesktopError
 from trainer.iterations import ITERATIONS
 
-from ...core.drawings import DrawingStore, LabelledDrawing, evaluate_on
+from ...core.drawing_store import DrawingStore, LabelledDrawing, evaluate_on
 from ...core.threads import Threads
 from ..concurrency import Latest, run_job
 from ..widgets.confusion import ConfusionTable
@@ -35,8 +35,8 @@ from ..widgets.undo_bar import UndoBar, a_digit
 if TYPE_CHECKING:
     from trainer.evaluation import Evaluation
 
-    from ...core.drawing import Drawing
     from ...core.predictor import Predictor
+    from ...core.strokes import Drawing
 
 THUMBNAIL = 56
 RIGHT_COLOR, WRONG_COLOR = QColor("#27ae60"), QColor("#c0392b")

@@ -19,7 +19,7 @@ from PySide6.QtCore import QEvent, QLineF, QPointF, QRect, QRectF, QSize, Qt, Si
 from PySide6.QtGui import QColor, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ...core.drawing import CANVAS_SIDE, Drawing, Point, Stroke
+from ...core.strokes import CANVAS_SIDE, Drawing, Point, Stroke
 
 DEFAULT_BRUSH = 20  # brush width in pixels of a CANVAS_SIDE canvas
 BRUSH_WIDTHS = range(4, 61)  # the widths offered

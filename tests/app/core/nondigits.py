@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from mnist_desktop.core.drawing import Drawing, Stroke
+from mnist_desktop.core.strokes import Drawing, Stroke
 
 Path = list[tuple[float, float]]  # a stroke's centre line in a unit box, y down
 

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.render import render_as_drawn
+from mnist_desktop.core.strokes import Drawing, Stroke
 
 CANVAS = 280
 MARGIN = 8  # pixels between the digit and the picture's edge

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from mnist_desktop.core.corpus import UNIPEN_HELD_OUT, jittered, styles
-from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.drawn_digits import training_digits, unipen_digits
+from mnist_desktop.core.strokes import Drawing, Stroke
 from trainer.iterations import DRAWINGS
 from trainer.paths import shipped_weights_path
 

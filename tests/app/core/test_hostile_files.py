@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_desktop.core.drawing import Stroke
-from mnist_desktop.core.drawings import DrawingStore
+from mnist_desktop.core.drawing_store import DrawingStore
 from mnist_desktop.core.preprocess import ImageError, load_image
+from mnist_desktop.core.strokes import Stroke
 from mnist_desktop.predict_cli import EXIT_UNREADABLE
 from tests.app.test_predict_cli import run
 from tests.hostile import digit, png_bytes, png_claiming

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_desktop.core.drawing import Drawing
 from mnist_desktop.core.preprocess import ImageError, bright_on_dark, load_image, thin_pen, to_mnist, with_mnist_pen
 from mnist_desktop.core.raster import grown, ink_box
 from mnist_desktop.core.render import STROKE_WIDTH, render_as_drawn, stroke_width
+from mnist_desktop.core.strokes import Drawing
 from mnist_desktop.core.verdict import MAX_STROKE_WIDTH
 
 from tests import hostile

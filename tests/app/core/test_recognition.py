@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from mnist_desktop.core.corpus import NOT_A_DIGIT, is_held_out, make_corpus, prototypes
-from mnist_desktop.core.drawing import Drawing
 from mnist_desktop.core.predictor import Predictor
 from mnist_desktop.core.recognition import ModelInput, drawing_input, image_input, recognise
+from mnist_desktop.core.strokes import Drawing
 from mnist_desktop.core.verdict import EMPTY, SPECK
 from trainer import calibration, digit_shapes, gate
 from trainer.iterations import DEFAULT_ITERATION

@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.predictor import Predictor
 from mnist_desktop.core.render import (STROKE_WIDTH, is_speck, render_as_drawn, render_strokes,
                                        stroke_width)
+from mnist_desktop.core.strokes import Drawing, Stroke
 from trainer.data import load_mnist
 
 from .nondigits import DIGITS, handwritten

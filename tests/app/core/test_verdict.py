@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from mnist_desktop.core.drawing import Drawing, Stroke
 from mnist_desktop.core.render import render_strokes
+from mnist_desktop.core.strokes import Drawing, Stroke
 from mnist_desktop.core.verdict import (DISAGREE, ENSEMBLE_THRESHOLD, LIKENESS_FLOOR, LOOKS_LIKE, GateOpinion,
                                         combined, MAX_GREY, MAX_HOLES, MAX_INK, MAX_LENGTH,
                                         MAX_STROKE_WIDTH, MODEL_THRESHOLD, MODELS_ONLY_THRESHOLD, NO_STROKES,

@@ -3,7 +3,7 @@ import threading
 
 from mnist_desktop._qt import recogniser
 from mnist_desktop._qt.recogniser import Recogniser
-from mnist_desktop.core.drawing import Drawing
+from mnist_desktop.core.strokes import Drawing
 
 
 def test_the_latest_drawing_wins_and_a_failure_is_an_answer_too(qtbot, monkeypatch):

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings
 
 from mnist_desktop._qt import models
 from mnist_desktop._qt.window import MainWindow
-from mnist_desktop.core.drawing import CANVAS_SIDE
+from mnist_desktop.core.strokes import CANVAS_SIDE
 from mnist_desktop.core.threads import Threads
 
 

@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QPoint, Qt
 
 from mnist_desktop._qt.widgets.fine_tune_dialog import FineTuneSettings
-from mnist_desktop.core.drawings import DrawingStore, to_uint8
+from mnist_desktop.core.drawing_store import DrawingStore, to_uint8
 from trainer.runs import RunStore
 
 from tests.app.conftest import draw, loop_stroke, stroke, vertical_stroke

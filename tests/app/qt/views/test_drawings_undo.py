@@ -6,9 +6,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from mnist_desktop._qt.views.drawings import DrawingsView
-from mnist_desktop.core.drawing import Drawing, Stroke
-from mnist_desktop.core.drawings import DrawingStore
+from mnist_desktop.core.drawing_store import DrawingStore
 from mnist_desktop.core.render import render_strokes
+from mnist_desktop.core.strokes import Drawing, Stroke
 
 from tests.app.conftest import draw, vertical_stroke
 

@@ -4,7 +4,7 @@ again whenever no message does."""
 from PySide6.QtCore import Qt
 
 from mnist_desktop._qt.widgets import status_line
-from mnist_desktop.core.drawings import DrawingStore
+from mnist_desktop.core.drawing_store import DrawingStore
 
 from tests.app.conftest import draw, loop_stroke, stroke, vertical_stroke
 

@@ -5,10 +5,10 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnist_desktop.core.drawing import Drawing, Stroke
-from mnist_desktop.core.drawings import DrawingStore, evaluate_on, to_uint8
+from mnist_desktop.core.drawing_store import DrawingStore, evaluate_on, to_uint8
 from mnist_desktop.core.predictor import Predictor
 from mnist_desktop.core.render import render_strokes
+from mnist_desktop.core.strokes import Drawing, Stroke
 from trainer.extra_data import DrawingsError, fine_tune_defaults
 from trainer.iterations import ITERATIONS
 from trainer.paths import shipped_weights_path

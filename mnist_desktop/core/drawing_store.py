@@ -26,7 +26,7 @@ from trainer.files import make_folder, read_bounded, write_json
 from trainer.images import to_uint8
 from trainer.paths import user_data_dir
 
-from .drawing import Stroke
+from .strokes import Stroke
 
 if TYPE_CHECKING:
     from trainer.evaluation import Evaluation

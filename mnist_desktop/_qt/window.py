@@ -265,7 +265,8 @@ class MainWindow(QMainWindow):
         slot = self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"{model_title(self.iteration)} is unavailable: {slot.error}" if slot and slot.error else None
         self.recognise.show_result(self.image, self.probabilities, unavailable, self.recognition)
-        self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None)  # works only if shown
+        self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None,  # works only if shown
+                                 self.recognition.verdict if self.recognition else None)
         self._show_compare_if_visible()
         self.predicted.emit()
 

@@ -158,7 +158,9 @@ class CompareView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         # Scrolls where the window is shorter than the pages (1920×1080 at a scale factor of 2 offers 540 units).
-        layout.addWidget(QScrollArea(widget=self.tabs, widgetResizable=True, frameShape=QFrame.Shape.NoFrame))
+        scroll = QScrollArea(widgetResizable=True, frameShape=QFrame.Shape.NoFrame)
+        scroll.setWidget(self.tabs)
+        layout.addWidget(scroll)
         # The latest evaluation asked for (the iteration chosen now) is the one shown.
         self._evaluation = Latest(self.mistakes_status.setText, parent=self)
 

@@ -14,10 +14,11 @@ from ...core.colours import SEQUENTIAL_STOPS, sequential_rgb
 from ...core.threads import Threads
 from ..concurrency import Latest, WorksWhileVisible
 from ..widgets.attribution import AttributionMap, ScaleLegend, rgb_pixmap
-from ..widgets.panels import ProbabilityBars, mnist_pixmap
+from ..widgets.panels import ProbabilityBars, best_guess_note, mnist_pixmap, rejected
 
 if TYPE_CHECKING:
     from ...core.inside import Explanation, LayerMaps
+    from ...core.verdict import Verdict
 
 COLUMNS = 8  # feature maps per row
 ENLARGED_SIDE = 168
@@ -190,10 +191,13 @@ class InsideView(WorksWhileVisible, QScrollArea):
         self.setWidget(content)
         self.setWidgetResizable(True)
         self._runner = Latest(self._on_failed, parent=self)
+        self.verdict: Verdict | None = None
 
     # --- requests ------------------------------------------------------------------------------------
-    def show_drawing(self, image: np.ndarray | None, iteration: int, model) -> None:
-        """``model``: the iteration's Sequential, or None when it is unavailable."""
+    def show_drawing(self, image: np.ndarray | None, iteration: int, model, verdict: Verdict | None = None) -> None:
+        """``model``: the iteration's Sequential, or None when it is unavailable; ``verdict``: the seven's, when it
+        is "not a digit" the maps say they explain only a best guess."""
+        self.verdict = verdict
         self.request(image, iteration, model)
 
     def set_digit(self, digit: int | None) -> None:
@@ -242,7 +246,8 @@ class InsideView(WorksWhileVisible, QScrollArea):
         inside = explanation.inside
         logits = inside.logits.astype(np.float64)
         probabilities = np.exp(logits - logits.max())
-        self.status.setText(f"Iteration {inside.iteration}: {len(inside.layers)} conv layers.")
+        note = best_guess_note(self.verdict, f"iteration {inside.iteration}") if rejected(self.verdict) else ""
+        self.status.setText(f"{note}Iteration {inside.iteration}: {len(inside.layers)} conv layers.")
         self.preview.setPixmap(mnist_pixmap(inside.image, 112))
         self.logits.set_logits(inside.logits)
         self.bars.set_probabilities(probabilities / probabilities.sum())

@@ -14,7 +14,7 @@ from trainer.iterations import ITERATIONS
 from ...core.colours import DIVERGING_STOPS, diverging_rgb
 from ...core.threads import Threads
 from ..concurrency import Latest, WorksWhileVisible
-from .panels import rejected
+from .panels import best_guess_note, rejected
 
 if TYPE_CHECKING:
     from ...core.attribution import Attribution
@@ -160,9 +160,7 @@ class WhereTheyLook(WorksWhileVisible, QWidget):
                                                       f"{maps[n].target}")
             else:
                 view.clear("unavailable")
-        note = (f"<b>Not a digit?</b> {self.verdict.reason[:1].upper()}{self.verdict.reason[1:]}, so these maps "
-                "show only what pushed each iteration towards its best guess, not why the drawing is that digit. "
-                if guesses else "")
+        note = best_guess_note(self.verdict, "each iteration") if guesses else ""
         self.status.setText(note + "Each iteration's integrated gradients for the digit it chose: red pixels raised that "
                             "digit's score, blue ones lowered it. Scales differ per iteration (see each legend).")
         self.shown.emit()

@@ -36,6 +36,12 @@ def not_a_digit_html(verdict: Verdict, best_guess: bool = True) -> str:
     return text
 
 
+def best_guess_note(verdict: Verdict, whose: str) -> str:
+    """Said above attribution maps of a drawing that is not a digit: they explain only a best guess."""
+    return (f"<b>Not a digit?</b> {verdict.reason[:1].upper()}{verdict.reason[1:]}, so these maps show only what "
+            f"pushed {whose} towards its best guess, not why the drawing is that digit. ")
+
+
 class ProbabilityBars(QWidget):
     """Ten vertical bars, one per digit, the top one highlighted. Clicking a bar emits its digit."""
 

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QApplication
 
 from mnist_desktop.core.inside import conv_layers
 
-from tests.app.conftest import draw, vertical_stroke
+from tests.app.conftest import draw, loop_stroke, stroke, vertical_stroke
 
 
 def test_the_inside_view_shows_the_maps_of_a_drawn_stroke_only_while_visible(window, qtbot):
@@ -18,6 +18,7 @@ def test_the_inside_view_shows_the_maps_of_a_drawn_stroke_only_while_visible(win
     window.tabs.setCurrentWidget(inside)
     qtbot.waitUntil(lambda: inside.explanation is not None, timeout=10_000)
     explanation = inside.explanation
+    assert inside.status.text() == "Iteration 5: 5 conv layers."  # a digit: no note
     assert explanation.inside.iteration == 5
     assert np.array_equal(explanation.inside.image, window.image)
     assert explanation.why.target.digit == 1 and explanation.why_not.target.digit == 1
@@ -94,3 +95,16 @@ def test_a_wrong_test_digit_shows_its_maps_for_the_truth_and_the_answer(window, 
     true_map, answer_map = compare.mistake_maps.true_map.attribution, compare.mistake_maps.predicted_map.attribution
     assert true_map.target.digit == truth != answer_map.target.digit
     assert f"a {truth}, predicted {answer_map.target.digit}" in item.toolTip()
+
+
+def test_the_maps_of_a_drawing_that_is_not_a_digit_say_they_explain_a_best_guess(window, qtbot):
+    """A circle with a cross: the seven say it is not a digit, so "Why 8" is only what pushed towards a guess."""
+    inside = window.inside
+    window.tabs.setCurrentWidget(inside)
+    stroke(qtbot, window.canvas, loop_stroke())
+    stroke(qtbot, window.canvas, [(0.3, 0.25), (0.7, 0.75)])
+    draw(qtbot, window.canvas, [(0.7, 0.25), (0.3, 0.75)])
+    qtbot.waitUntil(lambda: inside.explanation is not None and inside.explanation.inside.image is window.image,
+                    timeout=10_000)
+    assert inside.status.text().startswith("<b>Not a digit?</b> Too many closed loops for a digit, so these maps "
+                                           "show only what pushed iteration 5 towards its best guess")

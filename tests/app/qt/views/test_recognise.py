@@ -5,7 +5,7 @@ from PySide6.QtCore import Qt
 from mnist_desktop._qt.widgets.answer_strip import IN_VIEW_STYLE, OTHER_STYLE
 from trainer.iterations import MODELS
 
-from tests.app.conftest import draw, loop_stroke, vertical_stroke
+from tests.app.conftest import draw, loop_stroke, stroke, vertical_stroke
 
 
 def shown(strip) -> dict[int, str]:
@@ -34,3 +34,14 @@ def test_the_strip_shows_every_models_answer_and_a_click_puts_one_in_view(window
     assert shown(strip)[3] == "1" and marked(strip) == [3]
     window.iteration_action[8].trigger()  # Ctrl+8: the model made for drawings; the strip follows
     assert marked(strip) == [8]
+
+
+def test_the_strip_says_which_models_call_the_drawing_not_a_digit(window, qtbot):
+    """A circle with a cross has more closed loops than a digit: every model on its own says "?" and its guess."""
+    strip = window.recognise.strip
+    stroke(qtbot, window.canvas, loop_stroke())
+    stroke(qtbot, window.canvas, [(0.3, 0.25), (0.7, 0.75)])
+    draw(qtbot, window.canvas, [(0.7, 0.25), (0.3, 0.75)])
+    assert set(shown(strip).values()) == {"?"}
+    guesses = {n: f"{int(np.argmax(p))}? {np.max(p) * 100:.0f}%" for n, p in window.probabilities.items()}
+    assert {n: cell.confidence.text() for n, cell in strip.cells.items()} == guesses

@@ -33,6 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="of the corpus and the training (default 0)")
     parser.add_argument("--epochs", type=int, default=None, help="default: trainer.gate.GateConfig's")
     parser.add_argument("--weights-dir", help="where to write gate.pt (default: the shipped weights)")
+    parser.add_argument("--measure-only", action="store_true",
+                        help="train nothing: print the figures of the gate.pt already in --weights-dir")
 
 
 def rejected(predictor, inputs: list) -> np.ndarray:
@@ -63,8 +65,8 @@ def gate_threshold(predictor, model, digits: np.ndarray) -> float:
 
     images = digits.astype(np.float32) / 255.0
     measures = input_measures(images)
-    passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}) is None
-                       for k in range(len(images))])
+    passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}, lines=False)
+                       is None for k in range(len(images))])
     images = images[passed]
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
@@ -94,11 +96,42 @@ def figures(predictor, corpus) -> list[tuple[str, float, int]]:
     return rows
 
 
+STYLE_DRAWINGS = 100  # of each style MNIST lacks, drawn with a seed the corpus does not use
+STYLE_SEED = 1000  # added to --seed
+
+
+def answers(predictor, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(share read right, share called not a digit) of these float32 images [N, 28, 28] and their digits,
+    through the recognition path with the default iteration's answer."""
+    from trainer.iterations import DEFAULT_ITERATION
+
+    from .core.recognition import ModelInput, recognise
+
+    verdicts = [r.verdict for r in recognise(predictor, [ModelInput(image) for image in images], DEFAULT_ITERATION)]
+    return (float(np.mean([v.digit == label for v, label in zip(verdicts, labels)])),
+            float(np.mean([not v.is_digit for v in verdicts])))
+
+
+def style_figures(predictor, seed: int, unipen: Path | None) -> list[tuple[str, float, float, int]]:
+    """(what, share right, share rejected, how many): each style MNIST lacks (STYLE_DRAWINGS, jittered, a seed
+    of their own) and the held-out writers' pen digits drawn as they are."""
+    from .core.drawn_digits import held_out_unipen, style_digits
+
+    images, labels, names = style_digits(seed + STYLE_SEED, STYLE_DRAWINGS)
+    names = np.array(names)
+    rows = [(name, *answers(predictor, images[names == name], labels[names == name]), int((names == name).sum()))
+            for name in dict.fromkeys(names)]
+    if unipen is not None:
+        images, labels = held_out_unipen(unipen)
+        rows.append(("held-out writers' pen digits, as drawn", *answers(predictor, images, labels), len(labels)))
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from trainer.data import load_mnist
-    from trainer.gate import GateConfig, gate_file, gate_path, train_gate, write_gate
+    from trainer.gate import GateConfig, gate_file, gate_path, read_gate, train_gate, write_gate
     from trainer.paths import user_cache_dir
 
     from .core.corpus import load_corpus, mnist_prototypes, prototypes
@@ -106,10 +139,14 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         start = time.perf_counter()
+        path = gate_path(Path(args.weights_dir) if args.weights_dir else None)
+        if args.measure_only:
+            read_gate(path)  # before the corpus: a gate that cannot be read is one sentence at once
         images, labels = load_mnist("train", args.data_dir)
         step = len(images) // MNIST_TRACED
         mnist = mnist_prototypes(images[::step].numpy(), labels[::step].numpy())
-        found = prototypes(Path(args.unipen) if args.unipen else None, mnist)
+        unipen = Path(args.unipen) if args.unipen else None
+        found = prototypes(unipen, mnist)
         if not args.unipen:
             print("warning: no UNIPEN folder (--unipen): the corpus has no real pen drawings", file=sys.stderr)
         corpus = load_corpus(args.seed, found, user_cache_dir(),
@@ -117,20 +154,27 @@ def run(args: argparse.Namespace) -> int:
         train = corpus.parts == "train"
         print(f"\rcorpus: {len(corpus.images):,} images, {train.sum():,} to train on "
               f"({time.perf_counter() - start:.0f} s)")
-        config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
-        model = train_gate(torch.from_numpy(corpus.images[train]), torch.from_numpy(corpus.kinds[train].astype(np.int64)),
-                           config, lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", flush=True))
         predictor = Predictor()
         predictor.load_all()
-        threshold = gate_threshold(predictor, model, corpus.images[(corpus.parts == "tune") & (corpus.labels >= 0)])
-        path = write_gate(gate_file(model, threshold, config.width),
-                          gate_path(Path(args.weights_dir) if args.weights_dir else None))
-        print(f"wrote {path} (threshold {threshold:.3f}: {RATE:.1%} of the tuning digits under it; "
-              f"{time.perf_counter() - start:.0f} s)", flush=True)
+        if not args.measure_only:
+            config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
+            model = train_gate(torch.from_numpy(corpus.images[train]),
+                               torch.from_numpy(corpus.kinds[train].astype(np.int64)), config,
+                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", flush=True))
+            threshold = gate_threshold(predictor, model, corpus.images[(corpus.parts == "tune") & (corpus.labels >= 0)])
+            write_gate(gate_file(model, threshold, config.width), path)
+            print(f"wrote {path} (threshold {threshold:.3f}: {RATE:.1%} of the tuning digits under it; "
+                  f"{time.perf_counter() - start:.0f} s)", flush=True)
         predictor.load_gate(path)
-        print("rejected, through the recognition path with the gate (input checks included):")
-        for what, share, count in figures(predictor, corpus):
-            print(f"  {what}: {share:.2%} of {count:,}")
+        print("rejected, through the recognition path with the gate (input checks included; in brackets the "
+              "rule before the gate):")
+        corpus = corpus.select(corpus.parts != "train")
+        with_gate = figures(predictor, corpus)
+        kept, predictor.gate = predictor.gate, None
+        before = figures(predictor, corpus)
+        predictor.gate = kept
+        for (what, share, count), (_, share_before, _) in zip(with_gate, before):
+            print(f"  {what}: {share:.2%} of {count:,} ({share_before:.2%})")
         images, _ = load_mnist("test", args.data_dir)
         print(f"  MNIST test: {rejected(predictor, as_inputs(images.numpy())).mean():.2%} of {len(images):,}")
         if args.hwd1000:
@@ -141,6 +185,9 @@ def run(args: argparse.Namespace) -> int:
             with open(folder / "dataset.csv", encoding="utf-8") as f:
                 inputs = [image_input(load_image(folder / row["image"])) for row in csv.DictReader(f)]
             print(f"  hwd1000: {rejected(predictor, inputs).mean():.2%} of {len(inputs):,} (evaluation only)")
+        print("read right / called not a digit, with the verdict on:")
+        for what, right, share, count in style_figures(predictor, args.seed, unipen):
+            print(f"  {what}: {right:.1%} right, {share:.1%} rejected, of {count:,}")
     except MnistDesktopError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -83,12 +83,14 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
     gate = predictor.gate_outputs(images) if outputs else None
     measures = input_measures(images)  # all at once: array operations over the batch, a loop only for the holes
     lead = headline if headline in outputs else next(iter(outputs), None)
+    gate_judges = gate is not None and shape_tails is not None  # the seven's verdict is then the gate's (judge)
     # Without a model: the reason found so far, or no answer yet.
     results = [Recognition(item.image, Verdict(None, item.problem, None, None)) for item in inputs]
     for row, k in enumerate(seen if lead is not None else []):
         item = inputs[k]
         own = {name: float(values[row]) for name, values in measures.items()}
         problem = item.problem or input_problem(own)
+        seven_problem = item.problem or input_problem(own, lines=not gate_judges)
         unfamiliar = unfamiliar_reason(own)
         probabilities = {i: out.probabilities[row] for i, out in outputs.items()}
         log_tails = {i: float(out.log_tail[row]) for i, out in outputs.items() if out.log_tail is not None}
@@ -98,8 +100,8 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
         # Whether it is a digit is the seven's to say; the model made for drawings answers only as the headline.
         seven = {i: p for i, p in probabilities.items() if i in ITERATIONS or i == lead}
         opinion = None if gate is None else GateOpinion(float(gate.log_odds[row]), gate.threshold, gate.seen[row])
-        verdict = judge(seven, {i: t for i, t in log_tails.items() if i in ITERATIONS}, lead, problem, unfamiliar,
-                        shape_tail, opinion)
+        verdict = judge(seven, {i: t for i, t in log_tails.items() if i in ITERATIONS}, lead, seven_problem,
+                        unfamiliar, shape_tail, opinion)
         results[k] = Recognition(item.image, verdict, probabilities, verdicts)
     return results
 

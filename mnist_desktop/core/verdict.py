@@ -132,15 +132,17 @@ def input_measures(images: np.ndarray) -> dict[str, np.ndarray]:
             "holes": holes.reshape(images.shape[:-2])}
 
 
-def input_problem(measures: dict[str, float]) -> str | None:
-    """Why the model input cannot be a digit, from one image's input_measures; None if it could be one."""
+def input_problem(measures: dict[str, float], lines: bool = True) -> str | None:
+    """Why the model input cannot be a digit, from one image's input_measures; None if it could be one.
+    ``lines``: also whether it has more line than a digit; the learned gate judges that itself (it learned
+    long drawings, and a slashed zero has more line than MNIST's digits)."""
     if measures["ink"] > MAX_INK:
         return TOO_MUCH_INK
     if measures["width"] > MAX_STROKE_WIDTH:
         return NO_STROKES
     if measures["holes"] > MAX_HOLES:
         return unfamiliar_reason(measures, TOO_MANY_LOOPS)
-    if measures["length"] > MAX_LENGTH:
+    if lines and measures["length"] > MAX_LENGTH:
         return unfamiliar_reason(measures, TOO_MANY_LINES)
     return None
 

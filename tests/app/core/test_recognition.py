@@ -10,8 +10,9 @@ import torch
 from mnist_desktop.core.corpus import NOT_A_DIGIT, is_held_out, make_corpus, prototypes
 from mnist_desktop.core.predictor import Predictor
 from mnist_desktop.core.recognition import ModelInput, drawing_input, image_input, recognise
+from mnist_desktop.core.drawn_digits import style_digits
 from mnist_desktop.core.strokes import Drawing
-from mnist_desktop.core.verdict import EMPTY, SPECK
+from mnist_desktop.core.verdict import EMPTY, MAX_LENGTH, SPECK, TOO_MANY_LINES, input_measures
 from trainer import calibration, digit_shapes, gate
 from trainer.iterations import DEFAULT_ITERATION
 from trainer.paths import shipped_weights_dir, shipped_weights_path
@@ -134,10 +135,23 @@ def test_checkpoints_without_statistics_still_judge(tmp_path, predictor):
 def test_the_gate_rejects_held_out_non_digits_and_keeps_held_out_writers_digits(predictor, unipen_dir):
     """Sources never used to train or choose the gate (whole font families, doodle kinds and UNIPEN
     contributors), a spread of each, drawn and judged as a drawing on the canvas is."""
-    held_out = [replace(p, copies=1) for p in prototypes(unipen_dir) if is_held_out(p.source)]
+    held_out = [replace(p, copies=1) for p in prototypes(unipen_dir) if is_held_out(p.source, p.kind)]
     non_digits = make_corpus(0, [p for p in held_out if p.label == NOT_A_DIGIT][::40])
     digits = make_corpus(0, [p for p in held_out if p.label != NOT_A_DIGIT and p.source.startswith("unipen")][::2])
     assert len(non_digits.images) > 100 and len(digits.images) > 100
     as_inputs = lambda images: [ModelInput(image) for image in images.astype(np.float32) / 255]
     assert rejected(predictor, as_inputs(non_digits.images)).mean() >= 0.65
     assert rejected(predictor, as_inputs(digits.images)).mean() <= 0.02
+
+
+def test_the_gate_judges_a_slashed_zero_that_has_more_line_than_mnists_digits(predictor):
+    """A slashed zero is longer than MNIST's digits (the input checks' MAX_LENGTH): with the gate the seven's
+    verdict is the gate's; each model's own verdict (a Compare card) keeps the check."""
+    images, _, names = style_digits(11, 40)
+    zeros = images[np.array(names) == "slashed 0"]
+    long = zeros[input_measures(zeros)["length"] > MAX_LENGTH]
+    assert len(long) >= 3
+    results = recognise(predictor, [ModelInput(image) for image in long], DEFAULT_ITERATION)
+    assert all(r.verdict.reason != TOO_MANY_LINES for r in results)
+    assert np.mean([r.verdict.digit == 0 for r in results]) >= 0.8
+    assert all(v.reason == TOO_MANY_LINES for r in results for v in r.verdicts.values())

@@ -45,6 +45,7 @@ def test_too_many_loops_or_lines_for_a_digit():
     assert input_problem(input_measures(drawn(SHAPES["circle with a cross"]))) == TOO_MANY_LOOPS
     spiral = [[(0.5 + 0.035 * t * np.sin(t), 0.5 - 0.035 * t * np.cos(t)) for t in np.linspace(0, 14, 90)]]
     assert input_problem(input_measures(drawn(spiral))) == TOO_MANY_LINES
+    assert input_problem(input_measures(drawn(spiral)), lines=False) is None  # the learned gate judges it then
     assert all(input_problem(input_measures(drawn(paths))) is None for paths in DIGITS.values())
 
 

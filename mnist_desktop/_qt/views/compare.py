@@ -23,7 +23,7 @@ from ..widgets.attribution import MistakeExplanation, WhereTheyLook
 from ..widgets.charts import LegendChart, iteration_color, set_epoch_ticks
 from ..widgets.confusion import ConfusionTable
 from ..widgets.iteration_picker import IterationPicker
-from ..widgets.panels import ProbabilityBars, mnist_pixmap, not_a_digit_html, rejected
+from ..widgets.panels import ProbabilityBars, digit_label, mnist_pixmap, not_a_digit_html, rejected
 
 if TYPE_CHECKING:
     from ...core.predictor import Predictor
@@ -40,11 +40,7 @@ class MiniResult(QFrame):
         super().__init__(parent)
         self.setObjectName("result")
         self.title = QLabel(model_title(number))
-        self.digit = QLabel("–")
-        font = self.digit.font()
-        font.setPointSize(22)
-        font.setBold(True)
-        self.digit.setFont(font)
+        self.digit = digit_label(22)
         self.confidence = QLabel("")
         self.confidence.setWordWrap(True)  # "not a digit? (best guess 4, 57%)" takes two lines, not a wider card
         self.bars = ProbabilityBars(compact=True)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QFrame, QGroupBox, QHBoxLayout, QLabel, QSizePolic
 from trainer.iterations import DRAWINGS, MODELS, model_title
 
 from ...core.verdict import Verdict
-from .panels import UNSURE_COLOR, rejected
+from .panels import UNSURE_COLOR, digit_label, rejected
 
 IN_VIEW_STYLE = "QFrame#answer { border: 2px solid #2a7de1; border-radius: 6px; background: rgba(42, 125, 225, 30); }"
 OTHER_STYLE = "QFrame#answer { border: 1px solid palette(mid); border-radius: 6px; }"
@@ -24,11 +24,7 @@ class AnswerCell(QFrame):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)  # eight equal cells
         self.title = QLabel(str(number))  # 8: the model made for drawings, as in the Iteration menu (Ctrl+8)
-        self.digit = QLabel("–")
-        font = self.digit.font()
-        font.setPointSize(20)
-        font.setBold(True)
-        self.digit.setFont(font)
+        self.digit = digit_label(20)
         self.confidence = QLabel("")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 2, 4, 2)

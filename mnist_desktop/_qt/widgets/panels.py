@@ -106,6 +106,16 @@ def mnist_pixmap(image: np.ndarray | None, side: int) -> QPixmap:
                                                     Qt.TransformationMode.FastTransformation)
 
 
+def digit_label(point_size: int) -> QLabel:
+    """The big bold digit of an answer ("–" until there is one)."""
+    label = QLabel("–")
+    font = QFont(label.font())
+    font.setPointSize(point_size)
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
 class RecognitionPanel(QGroupBox):
     """What one iteration sees (the 28x28 input) and thinks (top digit, confidence, ten bars)."""
 
@@ -114,11 +124,7 @@ class RecognitionPanel(QGroupBox):
         self.preview = QLabel()
         self.preview.setToolTip("What the model sees: your drawing preprocessed like MNIST (28x28)")
         self.preview.setPixmap(mnist_pixmap(None, 112))
-        self.digit = QLabel("–")
-        font = QFont(self.font())
-        font.setPointSize(44)
-        font.setBold(True)
-        self.digit.setFont(font)
+        self.digit = digit_label(44)
         self.digit.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.digit.setMinimumWidth(80)
         self.verdict = QLabel("Draw a digit")

@@ -55,4 +55,4 @@ class RecogniseView(QScrollArea):
         number = self.picker.number()
         verdict = recognition.verdict_for(number) if recognition else None
         self.panel.show_result(image, probabilities.get(number), UNSURE_BELOW, unavailable, verdict)
-        self.strip.show_answers(probabilities, recognition.verdicts if recognition else {}, number)
+        self.strip.show_answers(probabilities, recognition.verdicts if recognition else {}, number, verdict)

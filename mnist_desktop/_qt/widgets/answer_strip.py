@@ -40,7 +40,7 @@ class AnswerCell(QFrame):
             self.clicked.emit()
 
     def show_answer(self, probabilities: np.ndarray | None, verdict: Verdict | None, in_view: bool) -> None:
-        """``verdict``: this model's own; a "not a digit" shows "?" and its best guess."""
+        """A ``verdict`` of "not a digit" shows "?" and the best guess."""
         self.setStyleSheet(IN_VIEW_STYLE if in_view else OTHER_STYLE)
         if probabilities is None:
             self.digit.setText("–")
@@ -74,6 +74,10 @@ class AnswerStrip(QGroupBox):
             layout.addWidget(cell)
 
     def show_answers(self, probabilities: dict[int, np.ndarray], verdicts: dict[int, Verdict],
-                     in_view: int) -> None:
+                     in_view: int, verdict: Verdict | None) -> None:
+        """``verdicts``: each model's own; ``verdict``: the drawing's, as the panel above says it. Whether the
+        drawing is a digit is judged once (the gate and the seven together), so when that says "not a digit"
+        every cell shows its answer as a guess, never as a digit the panel above denies."""
         for number, cell in self.cells.items():
-            cell.show_answer(probabilities.get(number), verdicts.get(number), number == in_view)
+            own = verdict if rejected(verdict) else verdicts.get(number)
+            cell.show_answer(probabilities.get(number), own, number == in_view)

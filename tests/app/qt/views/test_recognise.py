@@ -45,3 +45,15 @@ def test_the_strip_says_which_models_call_the_drawing_not_a_digit(window, qtbot)
     assert set(shown(strip).values()) == {"?"}
     guesses = {n: f"{int(np.argmax(p))}? {np.max(p) * 100:.0f}%" for n, p in window.probabilities.items()}
     assert {n: cell.confidence.text() for n, cell in strip.cells.items()} == guesses
+
+
+def test_when_the_drawing_is_not_a_digit_no_cell_says_it_is_one(window, qtbot):
+    """An A: the gate calls it a letter while most models on their own read a 4. The strip agrees with the
+    panel above it: every cell shows "?" and its guess, none a digit the panel denies."""
+    strip = window.recognise.strip
+    stroke(qtbot, window.canvas, [(0.19 + 0.04 * i, 0.89 - 0.095 * i) for i in range(9)])  # up to the apex
+    stroke(qtbot, window.canvas, [(0.51 + 0.04 * i, 0.13 + 0.095 * i) for i in range(9)])  # down the other side
+    draw(qtbot, window.canvas, [(0.32 + 0.05 * i, 0.59) for i in range(9)])  # the bar
+    assert window.recognise.panel.digit.text() == "?" and "letter" in window.recognise.panel.verdict.text()
+    assert any(verdict.is_digit for verdict in window.recognition.verdicts.values())  # some model alone reads a digit
+    assert set(shown(strip).values()) == {"?"}

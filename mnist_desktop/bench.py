@@ -476,8 +476,8 @@ def run_benchmarks(args: argparse.Namespace) -> dict:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=path_text, help="folder with the four MNIST files (default: $MNIST_DATA_DIR, then the "
-                                           "per-user data folder)")
+    parser.add_argument("--data-dir", type=path_text, help="folder with the four MNIST files (default: "
+                                                           "$MNIST_DATA_DIR, then the per-user data folder)")
     parser.add_argument("--json", type=path_text, help="also write the figures to this file")
     parser.add_argument("--soak", type=int, default=0, metavar="STROKES",
                         help="also draw STROKES strokes in one process (20000: a few minutes) and print memory")

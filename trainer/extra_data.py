@@ -63,7 +63,8 @@ class DrawingsError(MnistDesktopError):
 
 def check_label(label: object) -> int:
     """The label as an int 0-9, or DrawingsError."""
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer, str)) or str(label).strip() not in set("0123456789"):
+    if (isinstance(label, bool) or not isinstance(label, (int, np.integer, str))
+            or str(label).strip() not in set("0123456789")):
         raise DrawingsError(f"A label must be one digit from 0 to 9, not {label!r}.")
     return int(str(label).strip())
 

@@ -64,7 +64,8 @@ class ImportResult:
 
     def summary(self, name: str) -> str:
         return (f"Imported {self.added} drawing{'s' * (self.added != 1)} from {name}"
-                + (f"; {self.duplicates} {'was' if self.duplicates == 1 else 'were'} already kept" if self.duplicates else "")
+                + (f"; {self.duplicates} {'was' if self.duplicates == 1 else 'were'} already kept"
+                   if self.duplicates else "")
                 + (f"; {len(self.problems)} left out (see below)" if self.problems else "") + ".")
 
 

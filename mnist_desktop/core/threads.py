@@ -7,8 +7,9 @@ used torch yet), so a pool thread keeps whatever its last job set: every job set
 One image through a small model gains nothing from a second intra-op thread, which mostly waits for the
 first, and while a training run holds the other core each parallel op waits for a thread that is not
 running: recognition, the maps, the latency column and loading the models (each checked on three probe
-images) use one; with two threads on a busy machine, loading took several times as long. A training run in the window leaves one core
-to drawing and recognising (``mnist-desktop bench`` prints the answer time after a stroke during a run).
+images) use one; with two threads on a busy machine, loading took several times as long. A training run in the
+window leaves one core to drawing and recognising (``mnist-desktop bench`` prints the answer time after a stroke
+during a run).
 These networks gain little from a second thread anyway (``mnist-train bench`` prints two one-thread
 processes against one two-thread process). Evaluating many images at once uses every core.
 

@@ -318,7 +318,8 @@ class PastRuns(QWidget):
         for row, (run, saved) in enumerate(runs):
             r = run.recipe
             values = [saved.strftime("%Y-%m-%d %H:%M"), str(run.iteration), str(run.epochs), f"{r['lr']:g}",
-                      str(r["batch_size"]), str(run.seed), "on" if r["augment"] else "off", trained_on(run.train_images, run.extra.get("fine_tune")),
+                      str(r["batch_size"]), str(run.seed), "on" if r["augment"] else "off",
+                      trained_on(run.train_images, run.extra.get("fine_tune")),
                       f"{run.test_accuracy:.2f}%"]
             for col, value in enumerate(values):
                 item = QTableWidgetItem(value)

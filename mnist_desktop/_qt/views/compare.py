@@ -9,8 +9,8 @@ from PySide6.QtCharts import QAreaSeries, QChart, QLineSeries, QValueAxis
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QIcon
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
-                               QListWidget, QListWidgetItem, QScrollArea, QSizePolicy, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
-                               QVBoxLayout, QWidget)
+                               QListWidget, QListWidgetItem, QScrollArea, QSizePolicy, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from trainer.errors import DataNotFoundError
 from trainer.iterations import ITERATIONS, MODELS, describe_layers, model_title

@@ -415,7 +415,8 @@ class DrawingsView(QWidget):
         self.refresh()
 
     def export_to(self, path: str) -> None:
-        self._run_file_task(lambda: self.store.export_zip(path), lambda n: f"Exported {n} drawing{'s' * (n != 1)} to {path}.")
+        self._run_file_task(lambda: self.store.export_zip(path),
+                            lambda n: f"Exported {n} drawing{'s' * (n != 1)} to {path}.")
 
     def import_from(self, path: str) -> None:
         name = Path(path).name

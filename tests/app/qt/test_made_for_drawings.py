@@ -21,7 +21,8 @@ def test_it_is_offered_beside_the_seven(window):
     assert "Made for drawings" in window.recognise.card.text()
     assert window.compare.results[DRAWINGS.number].title.text() == "Made for drawings"
     window.tabs.setCurrentWidget(window.compare)
-    assert window.compare.table.item(len(window.compare.results) - 1, 0).text() == "Made for\ndrawings"  # two lines: the table fits
+    last_row = len(window.compare.results) - 1
+    assert window.compare.table.item(last_row, 0).text() == "Made for\ndrawings"  # two lines: the table fits
 
 
 def test_each_style_drawn_with_the_mouse_is_read_right(window, qtbot):

@@ -37,13 +37,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train nothing: print the figures of the gate.pt already in --weights-dir")
 
 
-def rejected(predictor, inputs: list) -> np.ndarray:
-    """[N] bool: which of these ModelInputs the recognition path calls not a digit."""
+def verdicts(predictor, inputs: list) -> list:
+    """The recognition path's verdict on each of these ModelInputs, with the default iteration's answer."""
     from trainer.iterations import DEFAULT_ITERATION
 
     from .core.recognition import recognise
 
-    return np.array([not r.verdict.is_digit for r in recognise(predictor, inputs, DEFAULT_ITERATION)])
+    return [r.verdict for r in recognise(predictor, inputs, DEFAULT_ITERATION)]
+
+
+def rejected(predictor, inputs: list) -> np.ndarray:
+    """[N] bool: which of these ModelInputs the recognition path calls not a digit."""
+    return np.array([not verdict.is_digit for verdict in verdicts(predictor, inputs)])
 
 
 def as_inputs(images: np.ndarray) -> list:
@@ -103,13 +108,11 @@ STYLE_SEED = 1000  # added to --seed
 def answers(predictor, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
     """(share read right, share called not a digit) of these float32 images [N, 28, 28] and their digits,
     through the recognition path with the default iteration's answer."""
-    from trainer.iterations import DEFAULT_ITERATION
+    from .core.recognition import ModelInput
 
-    from .core.recognition import ModelInput, recognise
-
-    verdicts = [r.verdict for r in recognise(predictor, [ModelInput(image) for image in images], DEFAULT_ITERATION)]
-    return (float(np.mean([v.digit == label for v, label in zip(verdicts, labels)])),
-            float(np.mean([not v.is_digit for v in verdicts])))
+    found = verdicts(predictor, [ModelInput(image) for image in images])
+    return (float(np.mean([v.digit == label for v, label in zip(found, labels)])),
+            float(np.mean([not v.is_digit for v in found])))
 
 
 def style_figures(predictor, seed: int, unipen: Path | None) -> list[tuple[str, float, float, int]]:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSpinBox, QSplitter, QTabWidget
+from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSpinBox, QSplitter,
+                               QTabWidget)
 
 from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, DRAWINGS, ITERATIONS, MODELS, model_title

@@ -19,6 +19,7 @@ from torch.nn import functional as F
 
 from trainer.augment import normalize
 from trainer.iterations import MNIST_SIDE
+
 COMPLETENESS_TOLERANCE = 0.01  # integrated gradients refines its path until its maps sum to within 1% of the score gap
 
 

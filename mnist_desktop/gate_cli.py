@@ -58,25 +58,47 @@ def as_inputs(images: np.ndarray) -> list:
     return [ModelInput(image) for image in images.astype(np.float32) / 255.0]
 
 
-def gate_threshold(predictor, model, digits: np.ndarray) -> float:
-    """The verdict's threshold for the gate ``model``: at most RATE of these digits (uint8 [N, 28, 28]) that
-    the input checks pass score under it (verdict.combined: the gate's log-odds and the seven's
-    digit-likeness)."""
+def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the gate's log-odds, the seven's digit-likeness) of those of these images (uint8 [N, 28, 28]) that the
+    input checks pass: what verdict.combined weighs."""
     import torch
 
-    from trainer.gate import digit_log_odds, gate_logits, threshold_for
+    from trainer.gate import digit_log_odds, gate_logits
 
-    from .core.verdict import combined, input_measures, input_problem
+    from .core.verdict import input_measures, input_problem
 
-    images = digits.astype(np.float32) / 255.0
+    images = images.astype(np.float32) / 255.0
     measures = input_measures(images)
     passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}, lines=False)
-                       is None for k in range(len(images))])
+                       is None for k in range(len(images))], bool)
     images = images[passed]
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
-    scores = combined(digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness)
-    return threshold_for(torch.from_numpy(scores), RATE)
+    return digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness
+
+
+LIKENESS_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0, 1.5)  # tried on the tuning sources
+
+
+def chosen_weight(digits: tuple[np.ndarray, np.ndarray], others: tuple[np.ndarray, np.ndarray]
+                  ) -> tuple[float, float, dict[float, float]]:
+    """The weight of the digit-likeness in the verdict's score (verdict.combined) and its threshold, from the
+    tuning sources' (log-odds, likeness) of digits and of non-digits (gate_scores): for each of
+    LIKENESS_WEIGHTS the threshold that rejects at most RATE of the digits, and the weight whose threshold
+    rejects most of the non-digits (the smaller on a tie). Also each weight's share of non-digits rejected."""
+    import torch
+
+    from trainer.gate import threshold_for
+
+    from .core.verdict import combined
+
+    best, tried = None, {}
+    for weight in LIKENESS_WEIGHTS:
+        threshold = threshold_for(torch.from_numpy(combined(*digits, weight)), RATE)
+        tried[weight] = float(np.mean(combined(*others, weight) < threshold))
+        if best is None or tried[weight] > tried[best[0]]:
+            best = weight, threshold
+    return *best, tried
 
 
 def figures(predictor, corpus) -> list[tuple[str, float, int]]:
@@ -163,11 +185,16 @@ def run(args: argparse.Namespace) -> int:
             config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
             model = train_gate(torch.from_numpy(corpus.images[train]),
                                torch.from_numpy(corpus.kinds[train].astype(np.int64)), config,
-                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", flush=True))
-            threshold = gate_threshold(predictor, model, corpus.images[(corpus.parts == "tune") & (corpus.labels >= 0)])
-            write_gate(gate_file(model, threshold, config.width), path)
-            print(f"wrote {path} (threshold {threshold:.3f}: {RATE:.1%} of the tuning digits under it; "
-                  f"{time.perf_counter() - start:.0f} s)", flush=True)
+                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}",
+                                                                 flush=True))
+            tune, digit = corpus.parts == "tune", corpus.labels >= 0
+            weight, threshold, tried = chosen_weight(gate_scores(predictor, model, corpus.images[tune & digit]),
+                                                     gate_scores(predictor, model, corpus.images[tune & ~digit]))
+            print("the tuning non-digits that pass the input checks rejected, per weight of the digit-likeness: "
+                  + ", ".join(f"{w:g}: {share:.2%}" for w, share in tried.items()))
+            write_gate(gate_file(model, threshold, config.width, weight), path)
+            print(f"wrote {path} (likeness weight {weight:g}, threshold {threshold:.3f}: {RATE:.1%} of the tuning "
+                  f"digits under it; {time.perf_counter() - start:.0f} s)", flush=True)
         predictor.load_gate(path)
         print("rejected, through the recognition path with the gate (input checks included; in brackets the "
               "rule before the gate):")

@@ -1,12 +1,12 @@
-"""The Train panel's logic, without a widget: runs, Stop, what is saved and the study queue. Where MNIST is
-(and its download) is the ``DataLocator``'s job (data_locator.py); a run that misses MNIST asks it, and goes
-on once it is there.
+"""The Train panel's logic, without a widget: a run, Stop, and what is saved. Where MNIST is (and its
+download) is the ``DataLocator``'s job (data_locator.py); a run that misses MNIST asks it, and goes on once it
+is there. A study is a queue of such runs, one after the other: the ``StudyQueue`` (study_queue.py) holds
+it and trains each run through this controller, which stays busy from the queue's start to its end.
 
 Every run is a job of the concurrency module (the trainer's event generator, its events as the job's
 yields) with its own state, made when the run starts: a Stop is never erased by the start of that run or the
-next. Events of a run that is no longer the current one (dropped when the window closes) never arrive. A
-study is a queue of such runs, one after the other. The views only show what this emits and call its
-methods.
+next. Events of a run that is no longer the current one (dropped when the window closes) never arrive. The
+views only show what this emits and call its methods.
 
 Save policy: a finished run is saved as a past run in the one ``RunStore``; it is put in use unless it is
 worse than the model in use, when ``confirm_use_worse`` (a dialog the panel supplies) decides. A stopped run
@@ -23,20 +23,19 @@ import time
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from trainer.errors import MnistDesktopError
 
-from ...core.training_maths import epoch_position, queue_fraction, time_left
+from ...core.training_maths import epoch_position, time_left
 from ...core.threads import Threads
 from ..concurrency import Job, JobState, run_job
 from .data_locator import DataLocator
 
 if TYPE_CHECKING:
     from trainer.runs import RunInfo, RunStore
-    from trainer.study import StudyPlan
     from trainer.training import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -76,13 +75,6 @@ def training_run(config: TrainConfig, state: JobState, go: threading.Event):
 
 
 @dataclass
-class QueuedRun:
-    config: TrainConfig
-    label: str  # "" for a single run; "iteration 3, seed 1" in a study
-    size: float  # its share of the queue's work (training images it goes through)
-
-
-@dataclass
 class Progress:
     """Where the run in progress and its queue stand, after a batch."""
 
@@ -94,6 +86,27 @@ class Progress:
     images_per_s: float
     position: int  # 1-based place of the run in the queue
     queued: int  # runs in the queue
+
+
+class RunQueue(Protocol):
+    """Runs that follow one another while the controller stays busy (the study: study_queue.py). The queue
+    gives the controller each run (``train``); the controller asks it what only the queue knows."""
+
+    def place(self, run_fraction: float) -> tuple[float, float | None, int, int]:
+        """With the run in progress at ``run_fraction``: the queue's fraction done, its seconds left, the
+        run's 1-based position and the number of runs queued."""
+
+    def keep(self, checkpoint: dict) -> None:
+        """The run in progress finished: save it, then train the next run or end the queue."""
+
+    def stopped(self) -> tuple[str, str]:
+        """The status and the log line of the queue when a Stop ends it."""
+
+    def describe(self, where: str) -> tuple[str, str]:
+        """``describe_work``'s two sentences for the queue; ``where`` says where its run in progress is."""
+
+    def resume(self, data_dir: str) -> None:
+        """MNIST was missing and is in ``data_dir`` now: start the queue again."""
 
 
 class TrainingController(QObject):
@@ -111,7 +124,6 @@ class TrainingController(QObject):
     weightsChanged = Signal(int)  # an iteration now uses other weights
     announce = Signal(str)  # a sentence for outside the Train tab (the status bar)
     runsListed = Signal(list)  # [(RunInfo, saved datetime)], newest first
-    studyFinished = Signal(object)  # study.json's contents
 
     def __init__(self, settings: QSettings, store: RunStore | None = None, parent: QObject | None = None):
         super().__init__(parent)
@@ -126,19 +138,17 @@ class TrainingController(QObject):
         # The settings a run takes besides those it is given (a fine-tune): the Train form's, which the panel
         # supplies; TrainConfig's fields.
         self.run_settings: Callable[[], dict[str, Any]] = dict
-        self.study_output = None  # a Path; None: <per-user data folder>/study
         self._busy = False
         self.job: Job | None = None  # the run whose events are listened to
-        self._queue: list[QueuedRun] = []
-        self._done = 0  # runs of the queue finished and saved
-        self._queue_started = 0.0
+        self._config: TrainConfig | None = None  # of the run in progress (or of the queue's latest)
+        self._run_started = 0.0
+        self._queue: RunQueue | None = None  # set while a queue of runs (a study) keeps this busy
         self._stop_requested = False
         self._go = threading.Event()  # cleared: the run waits at its next batch (see pause)
         self._go.set()
         self._progress: Progress | None = None  # of the run in progress, after its latest batch
         self.runs: list[tuple[RunInfo, datetime]] = []  # as last listed
         self._speed: float | None = None  # training images/s of this session's latest epoch
-        self._plan: StudyPlan | None = None  # set while a study runs
 
     @property
     def store(self) -> RunStore:
@@ -153,6 +163,11 @@ class TrainingController(QObject):
     def busy(self) -> bool:
         return self._busy
 
+    @property
+    def stopping(self) -> bool:
+        """Stop was pressed since the run (or the queue) started: a queue starts no other run."""
+        return self._stop_requested
+
     # --- starting and stopping -------------------------------------------------------------------
     def start(self, config: TrainConfig | dict[str, Any]) -> bool:
         """Start one run, from a config or the form's values; False (and ``refused``) when it cannot start."""
@@ -165,8 +180,9 @@ class TrainingController(QObject):
         except MnistDesktopError as e:
             self.refused.emit(str(e))
             return False
-        self._plan = None
-        self._begin([QueuedRun(config, "", config.recipe().epochs)])
+        self._stop_requested = False
+        self._set_busy(True)
+        self.train(config)
         return True
 
     def fine_tune(self, iteration: int, drawings: str, weights: str, epochs: int, mnist_images: int | None) -> bool:
@@ -185,74 +201,27 @@ class TrainingController(QObject):
             return self._speed
         return next((run.history[-1]["images_per_s"] for run, _ in self.runs if run.history), None)
 
-    def start_study(self, iterations: list[int], seeds: int, device: str, train_limit: int | None,
-                    data_dir: str | None = None) -> bool:
-        """Queue every pending (iteration, seed) pair; finished pairs of an earlier study are kept."""
-        from trainer.paths import user_study_dir
-        from trainer.study import StudyPlan
-
+    def start_queue(self, queue: RunQueue) -> bool:
+        """Stay busy for ``queue`` (a study) until it ends: its runs come through ``train``, its end through
+        ``finish``, ``fail``, ``refuse`` or ``end_stopped``. False when busy."""
         if self._busy:
             return False
-        if not iterations:
-            self.refused.emit("Tick at least one iteration for the study.")
-            return False
-        if seeds < 1:
-            self.refused.emit("The study needs at least one seed.")
-            return False
-        plan = StudyPlan(tuple(iterations), tuple(range(seeds)), Path(self.study_output or user_study_dir()),
-                         device, data_dir, train_limit)
-        self._plan_study(plan)
+        self._stop_requested = False
+        self._queue = queue
+        self._set_busy(True)
         return True
 
-    def _plan_study(self, plan: StudyPlan) -> None:
-        from trainer.study import pair_config, pending_pairs, prepare_output
-
-        self._set_busy(True)
-        self._stop_requested = False
-        self._plan = plan
-        self.status.emit("Looking for pairs finished earlier…")
-
-        def plan_queue() -> list[QueuedRun]:  # reads the finished pairs' files: off the GUI thread
-            prepare_output(plan)
-            return [QueuedRun(pair_config(plan, i, s), f"iteration {i}, seed {s}", plan.pair_images(i))
-                    for i, s in pending_pairs(plan)]
-
-        run_job(plan_queue, self._on_study_planned, self._on_study_refused, self, Threads.MANY_IMAGES)
-
-    def _on_study_planned(self, runs: list[QueuedRun]) -> None:
-        plan = self._plan
-        finished = len(plan.pairs()) - len(runs)
-        self.logged.emit(f"— study of iterations {', '.join(map(str, plan.iterations))} × {len(plan.seeds)} seed(s) "
-                         f"into {plan.output}: {len(runs)} pair(s) to train"
-                         + (f", {finished} finished earlier and kept" if finished else ""))
-        self._begin(runs)
-
-    def _on_study_refused(self, message: str) -> None:
-        self._plan = None
-        self._set_busy(False)
-        self.refused.emit(message)
-
-    def _begin(self, runs: list[QueuedRun]) -> None:
-        self._queue, self._done = runs, 0
-        self._queue_started = time.perf_counter()
-        if not self._busy:
-            self._stop_requested = False
-            self._set_busy(True)
-        self._next()
-
-    def _next(self) -> None:
-        if self._stop_requested or self._done == len(self._queue):
-            self._end_queue()
-            return
-        run = self._queue[self._done]
-        self._progress = None
-        job = self.job = Job(lambda state: training_run(run.config, state, self._go), Threads.TRAINING,
+    def train(self, config: TrainConfig, label: str = "") -> None:
+        """Train one run while busy: a single run's, or the next of the queue's (``label`` names it there)."""
+        self._config, self._progress = config, None
+        self._run_started = time.perf_counter()
+        job = self.job = Job(lambda state: training_run(config, state, self._go), Threads.TRAINING,
                              stops_itself=True, owner=self)
         job.yielded.connect(lambda event: self._on_event(job, event))
         job.errored.connect(lambda error: self._on_failed(job, error))
         self.status.emit("Loading MNIST…")
-        self.logged.emit(f"— {describe_run(run.config)}")
-        self.runStarted.emit(run.config, run.label)
+        self.logged.emit(f"— {describe_run(config)}")
+        self.runStarted.emit(config, label)
         job.start()
 
     def stop(self) -> None:
@@ -273,16 +242,11 @@ class TrainingController(QObject):
     def describe_work(self) -> tuple[str, str]:
         """What trains now, and what ending it now (closing the window) loses: two sentences, for a question
         asked meanwhile. Only while busy."""
-        progress, run = self._progress, self._queue[self._done] if self._done < len(self._queue) else None
+        progress = self._progress
         where = f": epoch {progress.epoch} of {progress.epochs}, {progress.run_fraction:.0%} done" if progress else ""
-        if self._plan is not None:
-            label = f" ({run.label})" if run else ""
-            return (f"A study is running, run {self._done + 1} of {len(self._queue)}{label}{where}.",
-                    f"The {self._done} run{'s' * (self._done != 1)} finished so far stay in {self._plan.output}; "
-                    "the one in progress is not saved.")
-        if run is None:
-            return "A run is ending.", "What it has not saved yet is lost."
-        config = run.config
+        if self._queue is not None:
+            return self._queue.describe(where)
+        config = self._config
         doing = "being fine-tuned on your drawings" if config.extra_data else "training"
         return f"Iteration {config.iteration} is {doing}{where}.", "Nothing of this run is saved."
 
@@ -296,6 +260,8 @@ class TrainingController(QObject):
         self.data.shutdown()
 
     def _set_busy(self, busy: bool) -> None:
+        if not busy:  # the run, or the queue, has ended
+            self._queue = self._config = None
         self._busy = busy
         self.busyChanged.emit(busy)
 
@@ -314,25 +280,29 @@ class TrainingController(QObject):
                 f"epoch {event.epoch}/{event.epochs}: train loss {event.train_loss:.4f} acc {event.train_accuracy:.2f}%"
                 f" · test loss {event.test_loss:.4f} acc {event.test_accuracy:.2f}% · lr {event.lr:g} · "
                 f"{event.seconds:.1f} s, {event.images_per_s:,.0f} images/s"
-                + (f" · your held-out drawings {event.extra_accuracy:.1f}%" if event.extra_accuracy is not None else ""))
+                + (f" · your held-out drawings {event.extra_accuracy:.1f}%"
+                   if event.extra_accuracy is not None else ""))
         else:  # Finished or Stopped: the run has ended
             self.job = None
             if isinstance(event, Finished) and not job.state.cancelled():  # a Stop during the calibration wins
                 if event.problem:  # kept without the "not a digit" statistics: say so
                     self.logged.emit(f"warning: {event.problem}")
                 self._save(event.checkpoint, stopped=False)
-            elif event.checkpoint is not None and self.keep_partial and self._plan is None:
+            elif event.checkpoint is not None and self.keep_partial and self._queue is None:
                 self._save(event.checkpoint, stopped=True)
             else:
-                self._end_stopped("Stopped; nothing saved.", "stopped; nothing saved")
+                self.end_stopped()
 
     def _on_batch(self, event) -> None:
         run_fraction = epoch_position(event.epoch, event.batch, event.batches) / event.epochs
-        overall = queue_fraction([run.size for run in self._queue], self._done, run_fraction)
+        if self._queue is not None:
+            overall, seconds_left, position, queued = self._queue.place(run_fraction)
+        else:
+            overall, position, queued = run_fraction, 1, 1
+            seconds_left = time_left(time.perf_counter() - self._run_started, run_fraction)
         self.batch.emit(event)
-        self._progress = progress = Progress(event.epoch, event.epochs, run_fraction, overall,
-                                             time_left(time.perf_counter() - self._queue_started, overall),
-                                             event.images_per_s, self._done + 1, len(self._queue))
+        self._progress = progress = Progress(event.epoch, event.epochs, run_fraction, overall, seconds_left,
+                                             event.images_per_s, position, queued)
         self.progressed.emit(progress)
 
     def _on_failed(self, job: Job, error: BaseException) -> None:
@@ -341,21 +311,18 @@ class TrainingController(QObject):
         if job is not self.job:
             return
         self.job = None
-        config = self._queue[self._done].config
+        config, queue = self._config, self._queue
         data_missing = isinstance(error, DataNotFoundError)
         text = (str(error) if isinstance(error, MnistDesktopError) else
                 f"Training failed with an unexpected error: {type(error).__name__}: {error}")
         self.logged.emit(f"failed: {text}")
-        plan = self._plan
-        self._plan = None
-        self._queue = []
         self._set_busy(False)
         self.status.emit("Training failed." if not data_missing else "MNIST is needed to train.")
         self.runFailed.emit(text, data_missing)
         if data_missing:
             def resume(folder: str) -> None:  # MNIST is there now: the run, or the study, starts again with it
-                if plan is not None:
-                    self._plan_study(replace(plan, data_dir=folder))
+                if queue is not None:
+                    queue.resume(folder)
                 else:
                     self.start(replace(config, data_dir=folder))
 
@@ -363,15 +330,10 @@ class TrainingController(QObject):
 
     # --- what is kept ----------------------------------------------------------------------------
     def _save(self, checkpoint: dict, stopped: bool) -> None:
-        """Save off the GUI thread: a study pair into the study, a run as a past run."""
+        """Save off the GUI thread: a run of the queue as the queue keeps it, a single run as a past run."""
         self.status.emit("Saving…")
-        if self._plan is not None:
-            from trainer.study import save_pair
-
-            plan = self._plan
-            # save_pair also measures the study's own figure on the 60k training images: seconds of work.
-            run_job(lambda: save_pair(plan, checkpoint), self._on_pair_saved, self._on_save_failed, self,
-                    Threads.MANY_IMAGES)
+        if self._queue is not None:
+            self._queue.keep(checkpoint)
             return
         store = self.store
 
@@ -385,7 +347,7 @@ class TrainingController(QObject):
             except WriteError as e:  # kept elsewhere if anywhere; the sentence says where
                 raise keep_run(checkpoint, e, store) from e
 
-        run_job(save, self._on_run_saved, self._on_save_failed, self, Threads.MANY_IMAGES)
+        run_job(save, self._on_run_saved, self.fail, self, Threads.MANY_IMAGES)
 
     def _on_run_saved(self, saved: tuple[Path, dict, float | None, bool]) -> None:
         path, checkpoint, current, stopped = saved
@@ -405,7 +367,7 @@ class TrainingController(QObject):
         self.refresh_runs()
         if stopped:
             epochs = checkpoint["epochs"]
-            self._end_stopped(f"Stopped; kept the {epochs} completed epoch{'s' * (epochs != 1)}: "
+            self.end_stopped(f"Stopped; kept the {epochs} completed epoch{'s' * (epochs != 1)}: "
                               f"{accuracy:.2f}% test accuracy, {in_use}.", f"stopped; kept epoch {epochs} as {path}")
             return
         self.logged.emit(f"saved {path}")
@@ -413,56 +375,38 @@ class TrainingController(QObject):
         fine_tune = checkpoint.get("fine_tune")
         how = f"fine-tuned on your {fine_tune['drawings']} drawings" if fine_tune else "retrained"
         self.announce.emit(f"Iteration {iteration} {how}: {accuracy:.2f}% test accuracy, {in_use}.")
-        self._queue = []
         self._set_busy(False)
         self.runFinished.emit(str(path))
 
-    def _on_pair_saved(self, path: Path) -> None:
-        self.logged.emit(f"saved {path}")
-        self._done += 1
-        self._next()
-
-    def _on_save_failed(self, message: str) -> None:
-        self._plan = None
-        self._queue = []
-        self._set_busy(False)
-        self.status.emit(message)
-        self.logged.emit(f"failed to save: {message}")
-        self.runFailed.emit(message, False)
-
-    def _end_stopped(self, status: str, log_line: str) -> None:
-        if self._plan is not None:
-            status = (f"Study stopped: {self._done} of {len(self._queue)} pair(s) finished in this session "
-                      f"and kept in {self._plan.output}; Run the study again to go on.")
-            log_line = f"study stopped; {self._done} pair(s) finished in this session were kept"
-            self._plan = None
-        self._queue = []
+    # --- endings -------------------------------------------------------------------------------
+    def end_stopped(self, status: str = "Stopped; nothing saved.", log_line: str = "stopped; nothing saved") -> None:
+        """A Stop ended the run (a queue says how far it got) or came between two runs of the queue."""
+        if self._queue is not None:
+            status, log_line = self._queue.stopped()
         self.status.emit(status)
         self.logged.emit(log_line)
         self._set_busy(False)
         self.runStopped.emit()
 
-    def _end_queue(self) -> None:
-        """Every run of the queue is done, or a Stop came between two of them."""
-        if self._stop_requested:
-            self._end_stopped("Stopped; nothing saved.", "stopped; nothing saved")
-            return
-        from trainer.study import write_results
-
-        plan = self._plan
-        self.status.emit("Writing the study's results…")
-        run_job(lambda: write_results(plan, "Run the study (mnist-desktop)"), self._on_study_written,
-                self._on_save_failed, self, Threads.MANY_IMAGES)
-
-    def _on_study_written(self, results: dict) -> None:
-        output = self._plan.output
-        self._plan = None
-        self._queue = []
-        self.status.emit(f"Study finished: results in {output}.")
-        self.logged.emit(f"study finished; results in {output}")
-        self.announce.emit(f"The study finished: its results are in Compare and in {output}.")
+    def fail(self, message: str) -> None:
+        """Saving failed (a run, a study's pair or its results): ``message`` says what was kept, if anything."""
         self._set_busy(False)
-        self.studyFinished.emit(results)
+        self.status.emit(message)
+        self.logged.emit(f"failed to save: {message}")
+        self.runFailed.emit(message, False)
+
+    def refuse(self, message: str) -> None:
+        """Nothing starts, and ``message`` says why; a queue refused before its first run ends."""
+        if self._queue is not None:
+            self._set_busy(False)
+        self.refused.emit(message)
+
+    def finish(self, status: str, log_line: str, announcement: str) -> None:
+        """The queue is done: said in the status, the log and outside the Train tab."""
+        self.status.emit(status)
+        self.logged.emit(log_line)
+        self.announce.emit(announcement)
+        self._set_busy(False)
 
     # --- past runs -------------------------------------------------------------------------------
     def refresh_runs(self) -> None:

@@ -1,4 +1,5 @@
-"""The Train tab: wires the views (settings, study, monitor, past runs) to the TrainingController.
+"""The Train tab: wires the views (settings, study, monitor, past runs) to the TrainingController and the
+StudyQueue.
 
 The panel holds no training logic. What only a person can answer (where MNIST is, whether a worse model
 should replace the one in use) is asked here, through dialogs that tests replace.
@@ -18,6 +19,7 @@ from ..widgets.dialogs import DownloadProgress, MissingDataDialog, ask_to_use
 from ..widgets.iteration_picker import IterationPicker
 from .controller import TrainingController
 from .forms import PastRuns, RunForm, RunMonitor, StudyForm
+from .study_queue import StudyQueue
 
 if TYPE_CHECKING:
     from trainer.runs import RunStore
@@ -40,6 +42,7 @@ class TrainingPanel(QWidget):
         self.controller = TrainingController(settings, store, self)
         self.controller.confirm_use_worse = self.ask_use_worse
         self.controller.run_settings = lambda: self.form.values()
+        self.study_queue = StudyQueue(self.controller, self)
         # Asked when the person chooses a folder for MNIST; tests replace it.
         self.ask_folder: Callable[[], str] = self._ask_folder
         self.ask_revert: Callable[[int], bool] = self._ask_revert
@@ -115,7 +118,7 @@ class TrainingPanel(QWidget):
         c.runsListed.connect(self.past_runs.show_runs)
         c.weightsChanged.connect(self.weightsChanged)
         c.announce.connect(self.announce)
-        c.studyFinished.connect(self._on_study_finished)
+        self.study_queue.finished.connect(self._on_study_finished)
         c.data.dataMissing.connect(self.offer_data)
         c.data.dataDirChanged.connect(self._on_data_dir)
         c.data.downloadProgress.connect(self._on_download_progress)
@@ -161,9 +164,9 @@ class TrainingPanel(QWidget):
         self.controller.stop()
 
     def run_study(self) -> bool:
-        return self.controller.start_study(self.study.chosen_iterations(), self.study.seeds.value(),
-                                           self.form.device.currentData(), self.form.train_limit(),
-                                           self.form.values()["data_dir"])
+        return self.study_queue.start(self.study.chosen_iterations(), self.study.seeds.value(),
+                                      self.form.device.currentData(), self.form.train_limit(),
+                                      self.form.values()["data_dir"])
 
     def revert(self, iteration: int) -> bool:
         """Back to the shipped weights for ``iteration``, once the person confirms; True when done."""

@@ -1,4 +1,5 @@
-"""The widget-free training controller: Stop at any moment, the save policy, bad settings, the study queue.
+"""The widget-free training controller: Stop at any moment, the save policy, bad settings (the study's queue
+of runs: test_study_queue.py).
 
 Real training runs on a small subset of the real MNIST, a real background job and a real RunStore in a
 temporary folder. A Stop is pressed from a slot on the controller's own signals, so it lands at an exact
@@ -9,30 +10,13 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6.QtCore import QSettings
 
 from trainer.runs import RunStore
-from trainer.study import StudyPlan
 from trainer.training import TrainConfig
 
-from mnist_desktop._qt.concurrency import wait_for_jobs
-from mnist_desktop._qt.training.controller import TrainingController, describe_run
+from mnist_desktop._qt.training.controller import describe_run
 
 RUN_TIMEOUT_MS = 600_000  # generous: a 2-core machine shared by many; the tests wait on signals, never on time
-
-
-@pytest.fixture
-def store(tmp_path):
-    return RunStore(tmp_path / "user")
-
-
-@pytest.fixture
-def controller(qtbot, tmp_path, store):
-    c = TrainingController(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat), store)
-    c.confirm_use_worse = lambda iteration, new, current: True  # a tiny run is worse than the shipped model
-    yield c
-    c.shutdown()
-    assert wait_for_jobs(10_000)
 
 
 def tiny(mnist_dir, epochs: int = 1, images: int = 512) -> TrainConfig:
@@ -132,27 +116,6 @@ def test_the_log_reads_the_recipe_in_words():
     text = describe_run(TrainConfig(5, train_limit=512))
     assert "Recipe(" not in text
     assert text.startswith("iteration 5: 20 epochs, Adam lr 0.002") and "first 512 training images" in text
-
-
-def test_the_study_queue_runs_pairs_in_order_and_stop_keeps_the_finished_ones(
-        controller, qtbot, tmp_path, mnist_dir):
-    controller.study_output = tmp_path / "study"
-    plan = StudyPlan((1,), (0, 1), tmp_path / "study", "cpu", str(mnist_dir), 640)
-    labels = []
-    controller.runStarted.connect(lambda config, label: labels.append(label))
-    stop_when(controller.runStarted, controller, lambda config, label: label == "iteration 1, seed 1")
-    with qtbot.waitSignal(controller.runStopped, timeout=RUN_TIMEOUT_MS):
-        assert controller.start_study([1], 2, "cpu", 640, str(mnist_dir))
-    assert labels == ["iteration 1, seed 0", "iteration 1, seed 1"]
-    assert plan.pair_path(1, 0).is_file() and not plan.pair_path(1, 1).exists()
-    assert not (plan.output / "study.json").exists()
-
-    # With one seed, nothing is left to train: the finished pair is kept, the results written and announced.
-    labels.clear()
-    with qtbot.waitSignal(controller.studyFinished, timeout=RUN_TIMEOUT_MS) as finished:
-        controller.start_study([1], 1, "cpu", 640, str(mnist_dir))
-    assert labels == [] and finished.args[0]["iterations"]["1"]["seeds"] == [0]
-    assert (plan.output / "study.json").is_file() and not controller.busy
 
 
 def test_a_choice_of_weights_that_cannot_be_written_is_one_sentence_in_the_status(controller, store, qtbot):

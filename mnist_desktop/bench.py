@@ -98,12 +98,12 @@ def replay_stroke(window, points: list[tuple[float, float]], hz: float = MOUSE_H
         delivered, i = delivered + 1, due + 1
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(*points[-1]))
     released = time.perf_counter()
-    while not window.prediction_settled:
+    while not window.answers.settled:
         pause(1)  # not wait_until's 10 ms: they would count in the answer time
         if time.perf_counter() - released > 30:
             raise TimeoutError("no answer 30 s after the stroke")
     answer_ms = (time.perf_counter() - released) * 1000
-    probabilities = window.probabilities.get(window.iteration)
+    probabilities = window.answers.probabilities.get(window.iteration)
     return Replay(times, delivered, len(canvas.drawing.strokes[-1].points),
                   None if probabilities is None else int(np.argmax(probabilities)), answer_ms)
 
@@ -232,7 +232,7 @@ def soak(window, strokes: int, clear_every: int = 25) -> dict:
         QApplication.processEvents()
         if done in (strokes // 2, strokes):
             sample(done)
-    wait_until(lambda: window.prediction_settled, 30)
+    wait_until(lambda: window.answers.settled, 30)
     return {"strokes": strokes, "strokes_recorded": recorded, "samples": samples}
 
 
@@ -346,7 +346,7 @@ def report_startup(launched: float) -> None:
 
     def hook(app, window) -> None:
         def predicted() -> None:
-            if window.predictor is None or window.image is None:
+            if window.predictor is None or window.answers.image is None:
                 return
             window.predicted.disconnect(predicted)
             print(json.dumps({"first_paint_s": painted.at - launched, "first_prediction_s": time.time() - launched}))

@@ -1,5 +1,6 @@
 """The main window: the canvas on the left, the tabs' views on the right. It composes the views, wires their
-signals and holds the actions; the views, the recogniser, the models and the training controller do the work.
+signals and holds the actions; the views, the recognition cycle (recognition.py), the models (models.py), the
+canvas's files (drawing_files.py) and the training controller do the work.
 
 The window is built and painted before torch is imported; the models load in the background and
 prediction starts as soon as they arrive.
@@ -9,24 +10,20 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-import numpy as np
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import (QFileDialog, QLabel, QMainWindow, QMessageBox, QSizePolicy, QSpinBox, QSplitter,
-                               QTabWidget)
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSizePolicy, QSpinBox, QSplitter, QTabWidget
 
 from trainer.errors import MnistDesktopError
 from trainer.iterations import DEFAULT_ITERATION, DRAWINGS, ITERATIONS, MODELS, model_title
 from trainer.report import read_metrics, read_study
 
-from ..core.preprocess import load_image
-from ..core.recognition import Recognition
 from ..core.settings import Settings, SettingsReader
 from ..core.strokes import CANVAS_SIDE
-from .concurrency import Latest, wait_for_jobs
+from .concurrency import wait_for_jobs
+from .drawing_files import DrawingFiles
 from .models import Models
-from .recogniser import Recogniser
-from .throttle import Throttle
+from .recognition import RecognitionCycle
 from .training.panel import TrainingPanel
 from .views.compare import CompareView
 from .views.drawings import DrawingsView, digit_of_key
@@ -42,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PREDICTIONS_PER_SECOND = 30
 DEFAULT_SIZE = QSize(1200, 760)
 CLOSE_WAIT_MS = 3000  # closing waits this long for the background jobs (a training run's batch, a recognition)
 
@@ -57,15 +53,11 @@ class MainWindow(QMainWindow):
     predictorReady = Signal()
     predicted = Signal()  # a prediction (or "no digit") was shown
     iterationReloaded = Signal(int)  # an iteration's new weights are loaded (after training or a revert)
-    imageOpened = Signal(str)  # an opened image file is on the canvas
 
     def __init__(self, settings: QSettings | None = None):
         super().__init__()
         self.setWindowTitle("MNIST Desktop — seven small CNNs")
         self.settings = settings or QSettings()
-        self.image: np.ndarray | None = None  # the drawing preprocessed like MNIST, or None
-        self.recognition: Recognition | None = None  # the last answer: probabilities and verdicts
-        self.probabilities: dict[int, np.ndarray] = {}
         self.last_error: str | None = None
         self.abandoned_threads = False  # closing gave up waiting on a job; the process must exit hard
         self.quit_question: QuitQuestion | None = None  # the latest "Quit while training?"
@@ -73,8 +65,8 @@ class MainWindow(QMainWindow):
         saved = SettingsReader(self.settings.value, self.settings.contains)
 
         self.models = Models(self)
-        self.recogniser = Recogniser(self)
-        self._opening = Latest(self.show_error, parent=self)  # a file opened later replaces one still read
+        self.answers = RecognitionCycle(lambda: self.canvas.drawing, lambda: self.iteration,
+                                        lambda: self.predictor, self)
 
         self.canvas = DrawingCanvas()
         self.canvas.brush_width = saved.integer(Settings.BRUSH, DEFAULT_BRUSH, BRUSH_WIDTHS)
@@ -98,8 +90,8 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(1, 1)
         self.setCentralWidget(splitter)
         self.status_line = StatusLine(self.statusBar(), self.canvas.changed)
+        self.files = DrawingFiles(self.canvas, self.status_line, self.show_error, self)
         self._build_actions()
-        self.throttle = Throttle(self.predict, 1000 // PREDICTIONS_PER_SECOND, self)
         self._wire()
 
         self.set_iteration(saved.integer(Settings.ITERATION, DEFAULT_ITERATION, MODELS))
@@ -112,12 +104,12 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         controller = self.training.controller
-        self.canvas.changed.connect(self.throttle)
-        self.canvas.strokeFinished.connect(self.throttle.flush)
+        self.canvas.changed.connect(self.answers.changed)
+        self.canvas.strokeFinished.connect(self.answers.flush)
         self.canvas.strokeFinished.connect(self._update_history_actions)
-        self.canvas.fileDropped.connect(self.open_image)
-        self.recogniser.recognised.connect(self._on_recognised)
-        self.recogniser.failed.connect(self._on_recognition_failed)
+        self.canvas.fileDropped.connect(self.files.open_image)
+        self.answers.answered.connect(self.show_prediction)
+        self.answers.failed.connect(self.status_line.say_about_drawing)  # no answer for this drawing: none shown
         self.models.loaded.connect(self._on_predictor)
         self.models.reloaded.connect(self._on_reloaded)
         self.models.timed.connect(self.compare.fill_table)
@@ -149,10 +141,12 @@ class MainWindow(QMainWindow):
         return action
 
     def _build_actions(self) -> None:
-        self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open, self._ask_open_image)
-        self.save_action = self._action("&Save drawing…", QKeySequence.StandardKey.Save, self._ask_save_drawing)
+        self.open_action = self._action("&Open image…", QKeySequence.StandardKey.Open, self.files.ask_open_image)
+        self.save_action = self._action("&Save drawing…", QKeySequence.StandardKey.Save,
+                                        self.files.ask_save_drawing)
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)  # StandardKey.Quit is none on Windows
-        self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo, self.canvas.undo, "Undo the last stroke")
+        self.undo_action = self._action("&Undo", QKeySequence.StandardKey.Undo, self.canvas.undo,
+                                        "Undo the last stroke")
         self.redo_action = self._action("&Redo", QKeySequence.StandardKey.Redo, self.canvas.redo)
         self.clear_action = self._action("&Clear", "Ctrl+L", self.canvas.clear, "Clear the canvas")
         self.eraser_action = self._action("&Eraser", "Ctrl+E", self._toggle_eraser)
@@ -239,43 +233,21 @@ class MainWindow(QMainWindow):
         retrained = slot.info if slot and slot.retrained and slot.available else None
         self.recognise.show_card(self.iteration, measured, retrained, slot.error if slot else None)
 
-    def predict(self) -> None:
-        """Recognise the drawing the way ``mnist-desktop predict`` does (core/recognition.py): render what the
-        models see from the strokes, run every available iteration, judge whether it is a digit at all. Off
-        the GUI thread: the answer arrives as ``predicted``."""
-        self.recogniser.ask(self.canvas.drawing, self.iteration, self.predictor)
-
-    @property
-    def prediction_settled(self) -> bool:
-        """The answer shown is for the drawing as it is now: nothing waits in the throttle or the recogniser."""
-        return not self.throttle.pending and self.recogniser.settled
-
-    def _on_recognised(self, recognition: Recognition) -> None:
-        self.recognition = recognition
-        self.image = recognition.image
-        self.probabilities = recognition.probabilities
-        self.show_prediction()
-
-    def _on_recognition_failed(self, message: str) -> None:
-        """No answer for this drawing: show none rather than the previous drawing's."""
-        self.recognition, self.image, self.probabilities = None, None, {}
-        self.show_prediction()
-        self.status_line.say_about_drawing(message)
-
     def show_prediction(self) -> None:
-        slot = self.predictor.slots.get(self.iteration) if self.predictor else None
+        """Show the answer in hand (``answers``) in the views; ``predicted`` follows."""
+        answers, slot = self.answers, self.predictor.slots.get(self.iteration) if self.predictor else None
         unavailable = f"{model_title(self.iteration)} is unavailable: {slot.error}" if slot and slot.error else None
-        self.recognise.show_result(self.image, self.probabilities, unavailable, self.recognition)
-        self.inside.show_drawing(self.image, self.iteration, slot.model if slot else None,  # works only if shown
-                                 self.recognition.verdict if self.recognition else None)
+        self.recognise.show_result(answers.image, answers.probabilities, unavailable, answers.recognition)
+        self.inside.show_drawing(answers.image, self.iteration, slot.model if slot else None,  # works only if shown
+                                 answers.recognition.verdict if answers.recognition else None)
         self._show_compare_if_visible()
         self.predicted.emit()
 
     def _show_compare_if_visible(self) -> None:
         """The seven result cards are restyled only while their tab is in view, and on coming into view."""
         if self.tabs.currentWidget() is self.compare:
-            recognition = self.recognition
-            self.compare.show_results(self.image, self.probabilities, recognition.verdicts if recognition else {},
+            image, probabilities, recognition = self.answers.image, self.answers.probabilities, self.answers.recognition
+            self.compare.show_results(image, probabilities, recognition.verdicts if recognition else {},
                                       recognition.verdict if recognition else None)
 
     def label_drawing(self, digit: int) -> None:
@@ -289,12 +261,13 @@ class MainWindow(QMainWindow):
             self.status_line.say(f"Not labelled {digit}: the drawing changed before it was recognised. "
                                  "Press the key again.")
             return
-        if not self.prediction_settled:
+        if not self.answers.settled:
             self.predicted.connect(lambda: self._label_when_recognised(drawing, digit),
                                    Qt.ConnectionType.SingleShotConnection)
             return
         try:
-            self.status_line.say_about_drawing(self.drawings.keep(drawing, self.image, self.probabilities, digit))
+            self.status_line.say_about_drawing(self.drawings.keep(drawing, self.answers.image,
+                                                                  self.answers.probabilities, digit))
         except MnistDesktopError as e:
             self.show_error(str(e))
 
@@ -316,7 +289,7 @@ class MainWindow(QMainWindow):
         self.compare.set_predictor(predictor)
         self.drawings.set_predictor(predictor)
         self.update_card()
-        self.predict()
+        self.answers.ask()
         self.predicted.connect(self._after_first_answer)
         problems = predictor.problems()
         self.status_line.show_state("Unavailable — " + "; ".join(problems) if problems else
@@ -326,25 +299,20 @@ class MainWindow(QMainWindow):
     def _after_first_answer(self) -> None:
         """Work the first answer does not need starts once it is shown, so as not to compete with it for the
         CPU: the trainer's import, the past runs, the latency column."""
-        if not self.prediction_settled:
+        if not self.answers.settled:
             return
         self.predicted.disconnect(self._after_first_answer)
         self.training.refresh_runs()
         self.training.prepare()
         self.models.time_all()  # the Compare table's latency column
 
-    def reload_iteration(self, iteration: int) -> None:
-        """Re-read the weights ``iteration`` uses (after training or a revert) and re-predict, in the
-        background, so drawing goes on meanwhile."""
-        self.models.reload(iteration)
-
     def _on_reloaded(self, iteration: int) -> None:
         self.compare.set_predictor(self.predictor)
         self.update_card()
-        self.predict()
+        self.answers.ask()
         self.iterationReloaded.emit(iteration)
 
-    # --- files -----------------------------------------------------------------------------------
+    # --- errors and closing ----------------------------------------------------------------------
     def show_error(self, message: str) -> None:
         """Tell the person in the status bar and a non-blocking dialog; the window keeps working."""
         self.last_error = message
@@ -352,36 +320,6 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Warning, "MNIST Desktop", message, QMessageBox.StandardButton.Ok, self)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
-
-    def open_image(self, path: str) -> None:
-        """Read the image in the background (a 40-megapixel photo takes a second or two to decode), then put
-        it on the canvas; ``imageOpened`` or a message follows."""
-        self.status_line.say_until_replaced(f"Opening {path}…")
-        self._opening.request(lambda: (path, load_image(path)), self._on_image_read)
-
-    def _on_image_read(self, read: tuple[str, np.ndarray]) -> None:
-        path, gray = read
-        self.canvas.set_image(gray)
-        self.status_line.say_about_drawing(f"Opened {path}")
-        self.imageOpened.emit(path)
-
-    def save_drawing(self, path: str) -> bool:
-        if not self.canvas.save_png(path):
-            self.show_error(f"Could not write {path}. Choose another folder.")
-            return False
-        self.status_line.say(f"Saved {path}")
-        return True
-
-    def _ask_open_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open an image of a digit", "",
-                                              "Images (*.png *.jpg *.jpeg *.bmp *.gif);;All files (*)")
-        if path:
-            self.open_image(path)
-
-    def _ask_save_drawing(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the drawing", "digit.png", "PNG image (*.png)")
-        if path:
-            self.save_drawing(path)
 
     def confirm_stop_training(self) -> bool:
         """Quit during a run? The run waits at its next batch while asked; the question follows it."""
@@ -409,8 +347,7 @@ class MainWindow(QMainWindow):
             return
         self.settings.setValue(Settings.GEOMETRY, self.saveGeometry())
         self.settings.sync()
-        self.throttle.cancel()
-        self.recogniser.cancel()
+        self.answers.cancel()
         self.training.controller.shutdown()
         if not wait_for_jobs(CLOSE_WAIT_MS):
             log.warning("background jobs still running after %d ms; exiting without waiting for them", CLOSE_WAIT_MS)

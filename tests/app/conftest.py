@@ -47,7 +47,7 @@ def window(qtbot, settings_path):
 
 def settle(qtbot, window: MainWindow) -> None:
     """Wait until the answer shown is for the drawing as it is now (recognition runs on its own thread)."""
-    qtbot.waitUntil(lambda: window.prediction_settled, timeout=10_000)
+    qtbot.waitUntil(lambda: window.answers.settled, timeout=10_000)
 
 
 def stroke(qtbot, canvas, points: list[tuple[float, float]]) -> None:

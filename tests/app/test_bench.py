@@ -13,7 +13,7 @@ def test_a_replayed_stroke_reaches_the_canvas_and_is_predicted(window):
     assert 2 <= replay.delivered <= 40 and len(replay.move_ms) == replay.delivered - 1
     assert replay.recorded == len(window.canvas.drawing.strokes[-1].points) == replay.delivered
     assert replay.prediction is not None
-    assert replay.answer_ms >= 0 and window.prediction_settled
+    assert replay.answer_ms >= 0 and window.answers.settled
 
 
 def test_a_tiny_soak_reports_memory_and_the_count_of_none(window):
@@ -21,7 +21,7 @@ def test_a_tiny_soak_reports_memory_and_the_count_of_none(window):
     assert [s["strokes"] for s in result["samples"]] == [0, 2, 4]
     assert all(s["rss_kib"] > 0 and s["none_refcount"] > 0 for s in result["samples"])
     assert result["strokes_recorded"] == 4  # every stroke's real mouse events reached the drawing
-    assert window.canvas.drawing.blank and window.prediction_settled  # cleared after the fourth, and answered
+    assert window.canvas.drawing.blank and window.answers.settled  # cleared after the fourth, and answered
 
 
 def test_the_reference_runs_the_same_seven_forward_passes_as_recognition():

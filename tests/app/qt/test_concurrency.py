@@ -238,8 +238,8 @@ def test_the_window_recognises_with_one_thread_and_trains_with_all_but_one(windo
     monkeypatch.setattr(training, "augment", augment_and_count)
     with qtbot.waitSignal(window.training.controller.batch, timeout=120_000):
         window.training.start(TrainConfig(5, epochs=100, data_dir=str(mnist_dir), device="cpu"))
-    window.predict()
-    qtbot.waitUntil(lambda: window.prediction_settled and "recognition" in seen, timeout=30_000)
+    window.answers.ask()
+    qtbot.waitUntil(lambda: window.answers.settled and "recognition" in seen, timeout=30_000)
     with qtbot.waitSignal(window.training.runStopped, timeout=60_000):
         window.training.stop()
     assert seen == {"recognition": 1, "training": max(1, default_threads() - 1)}

@@ -33,5 +33,5 @@ def test_each_style_drawn_with_the_mouse_is_read_right(window, qtbot):
         for s in drawing.strokes:
             stroke(qtbot, window.canvas, list(s.points[::3]) + [s.points[-1]])
         settle(qtbot, window)
-        answer = int(np.argmax(window.recognition.probabilities[DRAWINGS.number]))
+        answer = int(np.argmax(window.answers.recognition.probabilities[DRAWINGS.number]))
         assert answer == digit, name

@@ -14,19 +14,19 @@ def seven() -> list[tuple[float, float]]:
 
 def test_a_drawn_seven_is_a_seven_small_or_large(window, qtbot):
     draw(qtbot, window.canvas, seven())
-    assert window.recognition.verdict.digit == 7 and window.recognise.panel.digit.text() == "7"
+    assert window.answers.recognition.verdict.digit == 7 and window.recognise.panel.digit.text() == "7"
     assert "confident" in window.recognise.panel.verdict.text() and window.recognise.panel.bars.is_answer
-    large = window.image.copy()
+    large = window.answers.image.copy()
     window.canvas.clear()
     # The same 7 in a corner, a quarter of the size, with the same (now wide) brush.
     draw(qtbot, window.canvas, [(0.05 + x / 4, 0.05 + y / 4) for x, y in seven()])
     assert window.recognise.panel.digit.text() == "7"
-    assert np.abs(window.image - large).mean() < 0.02  # the preview: the same image reached the models
+    assert np.abs(window.answers.image - large).mean() < 0.02  # the preview: the same image reached the models
 
 
 def test_a_dot_is_a_speck(window, qtbot):
     draw(qtbot, window.canvas, [(0.5, 0.5), (0.505, 0.5)])
-    assert window.recognition.verdict.reason == SPECK
+    assert window.answers.recognition.verdict.reason == SPECK
     assert window.recognise.panel.digit.text() == "?"
     assert "Not a digit?" in window.recognise.panel.verdict.text() and "speck or a dot" in window.recognise.panel.verdict.text()
     assert "Best guess" in window.recognise.panel.verdict.text()
@@ -36,7 +36,7 @@ def test_a_dot_is_a_speck(window, qtbot):
 def test_a_filled_blob_is_a_blob(window, qtbot):
     zigzag = [(0.3 + 0.4 * (k % 2), 0.3 + 0.4 * k / 29) for k in range(30)]  # scribbling an area full
     draw(qtbot, window.canvas, zigzag)
-    assert window.recognition.verdict.reason in (TOO_MUCH_INK, NO_STROKES)
+    assert window.answers.recognition.verdict.reason in (TOO_MUCH_INK, NO_STROKES)
     assert "filled blob" in window.recognise.panel.verdict.text()
 
 
@@ -48,7 +48,7 @@ def test_the_best_guess_is_the_iteration_in_views(window, qtbot):
     shown = {}
     for n in ITERATIONS:
         window.iteration_action[n].trigger()
-        p = window.probabilities[n]
+        p = window.answers.probabilities[n]
         guess = f"Best guess: {int(np.argmax(p))} ({p.max() * 100:.0f}%)"
         assert guess in window.recognise.panel.verdict.text()
         shown[n] = guess
@@ -73,7 +73,7 @@ def test_the_compare_cards_are_headed_by_the_sevens_verdict(window, qtbot):
     stroke_of = [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]
     for points in stroke_of:
         draw(qtbot, window.canvas, points)
-    assert window.recognition.verdict.reason == LOOKS_LIKE["symbol"]
+    assert window.answers.recognition.verdict.reason == LOOKS_LIKE["symbol"]
     header = window.compare.agreement.text()
     assert "Not a digit?" in header and "It looks like a symbol or a sign." in header
     assert "Best guesses: 4 from" in header and "agree" not in header
@@ -89,6 +89,6 @@ def test_a_mistake_loads_as_the_model_saw_it(window, qtbot, mnist_dir):
     window.compare.gallery.itemClicked.emit(item)
     settle(qtbot, window)
     test_image = window.compare._test_images[index].numpy()
-    assert np.array_equal(window.image, test_image.astype(np.float32) / 255)  # no second preprocessing
+    assert np.array_equal(window.answers.image, test_image.astype(np.float32) / 255)  # no second preprocessing
     assert truth == int(window.compare._test_labels[index]) and truth != predicted
-    assert int(np.argmax(window.probabilities[window.compare.mistakes_picker.currentIndex() + 1])) == predicted
+    assert int(np.argmax(window.answers.probabilities[window.compare.mistakes_picker.currentIndex() + 1])) == predicted

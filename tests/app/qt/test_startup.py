@@ -32,11 +32,12 @@ def test_the_trainer_the_past_runs_and_the_latency_column_wait_for_the_first_ans
     for name, owner in (("prepare", window.training), ("refresh_runs", window.training),
                         ("time_all", window.models)):
         real = getattr(owner, name)
-        setattr(owner, name, lambda real=real: answered_when_started.append(bool(window.probabilities)) or real())
+        setattr(owner, name,
+                lambda real=real: answered_when_started.append(bool(window.answers.probabilities)) or real())
     digit = np.zeros((CANVAS_SIDE, CANVAS_SIDE), np.uint8)
     digit[60:220, 130:150] = 255  # a "1", drawn before the models are there
     window.canvas.set_image(digit)
     with qtbot.waitSignals([window.predictorReady, window.training.ready, window.models.timed], timeout=60_000):
         window.start_loading_models()
     assert answered_when_started == [True, True, True]
-    assert int(np.argmax(window.probabilities[window.iteration])) == 1
+    assert int(np.argmax(window.answers.probabilities[window.iteration])) == 1

@@ -1,8 +1,6 @@
 import threading
 
 import numpy as np
-import pytest
-from PIL import Image
 from PySide6.QtCharts import QLineSeries
 from PySide6.QtCore import QPoint, QPointF, QSettings, Qt
 from PySide6.QtGui import QWheelEvent
@@ -19,7 +17,7 @@ from tests.app.conftest import draw, loop_stroke, settle, vertical_stroke
 
 
 def top_digit(window, iteration=None) -> int | None:
-    p = window.probabilities.get(iteration or window.iteration)
+    p = window.answers.probabilities.get(iteration or window.iteration)
     return None if p is None else int(np.argmax(p))
 
 
@@ -37,26 +35,26 @@ def test_a_vertical_stroke_is_a_one_and_a_loop_is_a_zero(window, qtbot):
 def test_undo_redo_and_clear_change_the_prediction(window, qtbot):
     draw(qtbot, window.canvas, vertical_stroke())
     draw(qtbot, window.canvas, [(0.35, 0.2), (0.5, 0.15), (0.65, 0.2)])  # a hat on the 1
-    with_hat = window.probabilities[5].copy()
+    with_hat = window.answers.probabilities[5].copy()
     window.undo_action.trigger()
     settle(qtbot, window)
-    assert top_digit(window) == 1 and not np.allclose(window.probabilities[5], with_hat)
+    assert top_digit(window) == 1 and not np.allclose(window.answers.probabilities[5], with_hat)
     window.redo_action.trigger()
     settle(qtbot, window)
-    assert np.allclose(window.probabilities[5], with_hat)
+    assert np.allclose(window.answers.probabilities[5], with_hat)
     window.clear_action.trigger()
     settle(qtbot, window)
-    assert window.image is None and window.probabilities == {}
+    assert window.answers.image is None and window.answers.probabilities == {}
     assert window.recognise.panel.digit.text() == "–" and "No digit" in window.recognise.panel.verdict.text()
     window.undo_action.trigger()
     settle(qtbot, window)
-    assert np.allclose(window.probabilities[5], with_hat)
+    assert np.allclose(window.answers.probabilities[5], with_hat)
 
 
 def test_a_blank_canvas_shows_no_prediction(window, qtbot):
-    window.predict()
+    window.answers.ask()
     settle(qtbot, window)
-    assert window.image is None and window.probabilities == {}
+    assert window.answers.image is None and window.answers.probabilities == {}
     assert window.recognise.panel.bars.probabilities is None and window.recognise.panel.digit.text() == "–"
 
 
@@ -65,7 +63,7 @@ def test_switching_iteration_re_predicts(window, qtbot):
     with qtbot.waitSignal(window.predicted, timeout=1000):
         window.iteration_actions.actions()[0].trigger()  # Ctrl+1
     assert window.iteration == 1
-    assert np.array_equal(window.recognise.panel.bars.probabilities, window.probabilities[1])
+    assert np.array_equal(window.recognise.panel.bars.probabilities, window.answers.probabilities[1])
     assert "Iteration 1" in window.recognise.card.text() and "26,714 parameters" in window.recognise.card.text()
     assert "training" in window.recognise.card.text()  # the study's figure is labelled as a training-set figure
 
@@ -95,55 +93,7 @@ def test_confusion_matrix_and_gallery(window, qtbot, mnist_dir):
     item = window.compare.gallery.item(0)
     window.compare.gallery.itemClicked.emit(item)
     settle(qtbot, window)
-    assert window.canvas.drawing.background is not None and window.image is not None
-
-
-def test_opening_a_dark_on_light_png(window, qtbot, tmp_path):
-    paper = np.full((200, 150), 255, np.uint8)
-    paper[30:170, 65:85] = 0  # a dark "1" on white paper
-    Image.fromarray(paper).save(tmp_path / "one.png")
-    with qtbot.waitSignal(window.imageOpened, timeout=10_000):
-        window.open_image(str(tmp_path / "one.png"))
-        assert window.canvas.drawing.blank  # read on the thread pool: the GUI thread goes on meanwhile
-    settle(qtbot, window)
-    assert top_digit(window) == 1
-
-
-@pytest.mark.parametrize("name, dtype, paper, ink", [("one.png", np.uint16, 60000, 12000),
-                                                     ("one.tiff", np.float32, 1.0, 0.2)])
-def test_opening_a_16_bit_png_or_a_float_tiff(window, qtbot, tmp_path, name, dtype, paper, ink):
-    """Clipped to 8 bits, both read as white paper: "the canvas is empty"."""
-    picture = np.full((200, 150), paper, dtype)
-    picture[30:170, 65:85] = ink
-    Image.fromarray(picture).save(tmp_path / name)
-    with qtbot.waitSignal(window.imageOpened, timeout=10_000):
-        window.open_image(str(tmp_path / name))
-    settle(qtbot, window)
-    assert top_digit(window) == 1
-
-
-def test_an_unreadable_image_gives_a_message(window, qtbot, tmp_path):
-    (tmp_path / "broken.png").write_text("not an image")
-    window.open_image(str(tmp_path / "broken.png"))
-    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
-    assert "cannot be opened as an image" in window.last_error
-    assert "cannot be opened" in window.statusBar().currentMessage()
-    assert window.canvas.drawing.blank
-
-
-def test_an_image_too_large_gives_a_message_and_keeps_the_drawing(window, qtbot, tmp_path):
-    draw(qtbot, window.canvas, vertical_stroke())
-    Image.new("L", (9000, 5000)).save(tmp_path / "huge.png")  # 45 MP, over the 40 MP bound
-    window.open_image(str(tmp_path / "huge.png"))
-    qtbot.waitUntil(lambda: window.last_error is not None, timeout=10_000)
-    assert "too large" in window.last_error and len(window.canvas.drawing.strokes) == 1
-
-
-def test_saving_the_drawing(window, qtbot, tmp_path):
-    draw(qtbot, window.canvas, vertical_stroke())
-    assert window.save_drawing(str(tmp_path / "d.png"))
-    saved = np.asarray(Image.open(tmp_path / "d.png"))
-    assert saved.shape == (280, 280) and saved.max() == 255
+    assert window.canvas.drawing.background is not None and window.answers.image is not None
 
 
 def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
@@ -159,7 +109,7 @@ def test_a_corrupt_weights_file_disables_one_iteration(qtbot, settings_path):
     state = w.status_line.state.text()  # the models' state, shown whenever no message is
     assert "iteration 3" in state and "not a PyTorch file" in state
     draw(qtbot, w.canvas, vertical_stroke())
-    assert sorted(w.probabilities) == [1, 2, 4, 5, 6, 7, 8]  # 8: the model made for drawings
+    assert sorted(w.answers.probabilities) == [1, 2, 4, 5, 6, 7, 8]  # 8: the model made for drawings
     w.set_iteration(3)
     assert "Unavailable" in w.recognise.card.text() and w.recognise.panel.digit.text() == "×"
     w.tabs.setCurrentWidget(w.compare)
@@ -206,7 +156,7 @@ def test_the_eraser_removes_ink(window, qtbot):
     window.eraser_action.trigger()  # Ctrl+E
     window.brush.setValue(60)
     draw(qtbot, window.canvas, vertical_stroke())
-    assert window.image is None and window.probabilities == {}
+    assert window.answers.image is None and window.answers.probabilities == {}
     window.eraser_action.trigger()
     assert not window.canvas.eraser
 

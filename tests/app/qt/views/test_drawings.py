@@ -66,7 +66,8 @@ def test_a_key_pressed_before_the_stroke_is_recognised_labels_what_the_models_th
     label_with_key(window, qtbot, Qt.Key.Key_0)  # at once: the recognition of the finished loop is in flight
     kept = DrawingStore().load()[0][0]
     assert kept.strokes == canvas.drawing.strokes and kept.answers[5] == 0
-    assert np.array_equal(kept.image, to_uint8(window.image))  # the 28x28 of the whole loop, not of a part of it
+    # the 28x28 of the whole loop, not of a part of it
+    assert np.array_equal(kept.image, to_uint8(window.answers.image))
 
 
 def test_a_label_for_a_drawing_cleared_before_its_answer_keeps_nothing(window, qtbot):

@@ -20,7 +20,7 @@ def test_the_inside_view_shows_the_maps_of_a_drawn_stroke_only_while_visible(win
     explanation = inside.explanation
     assert inside.status.text() == "Iteration 5: 5 conv layers."  # a digit: no note
     assert explanation.inside.iteration == 5
-    assert np.array_equal(explanation.inside.image, window.image)
+    assert np.array_equal(explanation.inside.image, window.answers.image)
     assert explanation.why.target.digit == 1 and explanation.why_not.target.digit == 1
     specs = conv_layers(5)
     rows = [row for row in inside.layer_rows if not row.isHidden()]
@@ -104,7 +104,7 @@ def test_the_maps_of_a_drawing_that_is_not_a_digit_say_they_explain_a_best_guess
     stroke(qtbot, window.canvas, loop_stroke())
     stroke(qtbot, window.canvas, [(0.3, 0.25), (0.7, 0.75)])
     draw(qtbot, window.canvas, [(0.7, 0.25), (0.3, 0.75)])
-    qtbot.waitUntil(lambda: inside.explanation is not None and inside.explanation.inside.image is window.image,
+    qtbot.waitUntil(lambda: inside.explanation is not None and inside.explanation.inside.image is window.answers.image,
                     timeout=10_000)
     assert inside.status.text().startswith("<b>Not a digit?</b> Too many closed loops for a digit, so these maps "
                                            "show only what pushed iteration 5 towards its best guess")

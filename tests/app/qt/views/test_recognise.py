@@ -21,7 +21,7 @@ def test_the_strip_shows_every_models_answer_and_a_click_puts_one_in_view(window
     assert set(shown(strip).values()) == {"–"} and marked(strip) == [5]  # nothing drawn; iteration 5 in view
     draw(qtbot, window.canvas, loop_stroke())
     assert sorted(strip.cells) == sorted(MODELS)
-    assert shown(strip) == {n: str(int(np.argmax(p))) for n, p in window.probabilities.items()}
+    assert shown(strip) == {n: str(int(np.argmax(p))) for n, p in window.answers.probabilities.items()}
     assert shown(strip)[5] == "0" and strip.cells[5].confidence.text().endswith("%")
 
     qtbot.mouseClick(strip.cells[3], Qt.MouseButton.LeftButton)
@@ -43,7 +43,7 @@ def test_the_strip_says_which_models_call_the_drawing_not_a_digit(window, qtbot)
     stroke(qtbot, window.canvas, [(0.3, 0.25), (0.7, 0.75)])
     draw(qtbot, window.canvas, [(0.7, 0.25), (0.3, 0.75)])
     assert set(shown(strip).values()) == {"?"}
-    guesses = {n: f"{int(np.argmax(p))}? {np.max(p) * 100:.0f}%" for n, p in window.probabilities.items()}
+    guesses = {n: f"{int(np.argmax(p))}? {np.max(p) * 100:.0f}%" for n, p in window.answers.probabilities.items()}
     assert {n: cell.confidence.text() for n, cell in strip.cells.items()} == guesses
 
 
@@ -55,5 +55,6 @@ def test_when_the_drawing_is_not_a_digit_no_cell_says_it_is_one(window, qtbot):
     stroke(qtbot, window.canvas, [(0.51 + 0.04 * i, 0.13 + 0.095 * i) for i in range(9)])  # down the other side
     draw(qtbot, window.canvas, [(0.32 + 0.05 * i, 0.59) for i in range(9)])  # the bar
     assert window.recognise.panel.digit.text() == "?" and "letter" in window.recognise.panel.verdict.text()
-    assert any(verdict.is_digit for verdict in window.recognition.verdicts.values())  # some model alone reads a digit
+    # some model alone reads a digit
+    assert any(verdict.is_digit for verdict in window.answers.recognition.verdicts.values())
     assert set(shown(strip).values()) == {"?"}

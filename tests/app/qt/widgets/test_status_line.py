@@ -34,12 +34,12 @@ def test_what_just_happened_is_said_for_a_while(window, qtbot, monkeypatch, tmp_
     draw(qtbot, window.canvas, vertical_stroke())
     qtbot.keyClick(window.canvas, Qt.Key.Key_1)
     qtbot.waitUntil(lambda: message(window).startswith("Kept as a 1"), timeout=10_000)
-    assert window.save_drawing(str(tmp_path / "one.png"))  # "Saved …" replaces it, then goes
+    assert window.files.save_drawing(str(tmp_path / "one.png"))  # "Saved …" replaces it, then goes
     assert message(window) == f"Saved {tmp_path / 'one.png'}"
     qtbot.waitUntil(lambda: message(window) == "" and window.status_line.state.isVisible())
     assert window.status_line.state.text() == "8 models ready."
 
-    window.open_image(str(tmp_path / "one.png"))  # said until the opened image is drawn over
+    window.files.open_image(str(tmp_path / "one.png"))  # said until the opened image is drawn over
     qtbot.waitUntil(lambda: message(window) == f"Opened {tmp_path / 'one.png'}", timeout=10_000)
     stroke(qtbot, window.canvas, loop_stroke())
     assert message(window) == ""

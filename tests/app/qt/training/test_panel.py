@@ -1,7 +1,7 @@
 """The Train tab in the real window: real clicks, a real background job, real MNIST, real checkpoints.
 
-Stop at every moment, the save policy and the study queue are tested on the controller
-(test_controller.py); here, what a person sees and touches.
+Stop at every moment and the save policy are tested on the controller (test_controller.py), the study's queue
+on its own (test_study_queue.py); here, what a person sees and touches.
 """
 from __future__ import annotations
 

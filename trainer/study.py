@@ -227,6 +227,21 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
+@contextmanager
+def _ctrl_c_held() -> Iterator[None]:
+    """SIGINT blocked, not lost, while the workers start: a worker inherits the blocked signal, so a Ctrl-C
+    while it still imports torch cannot raise KeyboardInterrupt there (its initializer then ignores SIGINT);
+    this process gets a Ctrl-C that came meanwhile as soon as this ends."""
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: no process group gets Ctrl-C this way
+        yield
+        return
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def _init_worker(threads: int, progress_queue, stop, parent: int) -> None:
     global _progress_queue, _stop
     _die_with_parent(parent)
@@ -330,7 +345,8 @@ def _train_pairs(plan: StudyPlan, todo: list[tuple[int, int]], jobs: int, progre
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker,
                              initargs=(threads, messages, stop, os.getpid())) as pool:
         try:
-            futures = {pool.submit(_run_pair_in_worker, plan, i, s) for i, s in todo}
+            with _ctrl_c_held():  # the first submit starts every worker
+                futures = {pool.submit(_run_pair_in_worker, plan, i, s) for i, s in todo}
             while futures:
                 finished, futures = wait(futures, timeout=1.0, return_when=FIRST_COMPLETED)
                 try:

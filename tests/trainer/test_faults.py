@@ -354,15 +354,16 @@ def test_predict_refuses_an_empty_explain_folder_and_names_maps_that_cannot_coll
     assert "x-iteration5-conv1.png" in names and "x-2-iteration5-conv1.png" in names
 
 
-def study_child(output: Path, mnist_dir: Path) -> subprocess.Popen:
-    """A two-process study in its own process group (as a terminal runs it), once its workers train."""
+def study_child(output: Path, mnist_dir: Path, wait_for_training: bool = True) -> subprocess.Popen:
+    """A two-process study in its own process group (as a terminal runs it), once its workers train (or at
+    once)."""
     study = subprocess.Popen([sys.executable, "-m", "trainer", "study", "--iterations", "1", "--seeds", "2",
                               "--jobs", "2", "--train-limit", "6000", "--output", str(output),
                               "--data-dir", str(mnist_dir)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)
     printed = ""
-    while "images/s" not in printed:  # the progress line: the pairs are training
+    while wait_for_training and "images/s" not in printed:  # the progress line: the pairs are training
         assert study.poll() is None, study.stderr.read()
         printed += study.stdout.read(1)
     return study
@@ -409,9 +410,26 @@ def test_study_workers_die_with_their_parent_and_a_second_study_on_the_output_is
     assert all_gone(workers)
 
 
-def test_ctrl_c_stops_a_study_quietly(tmp_path, mnist_dir):
-    study = study_child(tmp_path / "study", mnist_dir)
-    workers = children(study.pid)
+def spawned_workers(study: subprocess.Popen) -> list[int]:
+    """The study's two worker processes, as soon as both exist (they may still be importing torch)."""
+    def is_worker(pid: int) -> bool:
+        try:
+            return b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        except FileNotFoundError:
+            return False
+
+    while len(workers := [p for p in children(study.pid) if is_worker(p)]) < 2:
+        assert study.poll() is None, study.stderr.read()
+        time.sleep(0.05)  # polling /proc: a process's start sends no signal to wait on
+    return workers
+
+
+@pytest.mark.parametrize("when", ["training", "starting"])
+def test_ctrl_c_stops_a_study_quietly(tmp_path, mnist_dir, when):
+    """Ctrl-C while the workers train, or while they still import torch (before their initializer ignores
+    SIGINT: each printed a KeyboardInterrupt traceback)."""
+    study = study_child(tmp_path / "study", mnist_dir, wait_for_training=when == "training")
+    workers = spawned_workers(study)
     os.killpg(study.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
     out, err = study.communicate(timeout=120)
     assert study.returncode == 130 and err == "" and "interrupted; the finished pairs are kept" in out

@@ -20,7 +20,6 @@ from trainer.errors import MnistDesktopError
 
 RATE = 0.01  # the share of the tuning digits (those the input checks pass) the gate's verdict may reject
 MNIST_TRACED = 15_000  # MNIST training digits traced into the corpus, evenly spaced through the 60k
-MNIST_SCANS = 5_000  # MNIST training digits as scanned, half a step from the traced ones: choosing the weight
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -59,50 +58,25 @@ def as_inputs(images: np.ndarray) -> list:
     return [ModelInput(image) for image in images.astype(np.float32) / 255.0]
 
 
-def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the gate's log-odds, the seven's digit-likeness) of those of these images (uint8 [N, 28, 28]) that the
-    input checks pass: what verdict.combined weighs."""
+def gate_threshold(predictor, model, digits: np.ndarray) -> float:
+    """The verdict's threshold for the gate ``model``: at most RATE of these digits (uint8 [N, 28, 28]) that
+    the input checks pass score under it (verdict.combined: the gate's log-odds and the seven's
+    digit-likeness)."""
     import torch
 
-    from trainer.gate import digit_log_odds, gate_logits
+    from trainer.gate import digit_log_odds, gate_logits, threshold_for
 
-    from .core.verdict import input_measures, input_problem
+    from .core.verdict import combined, input_measures, input_problem
 
-    images = images.astype(np.float32) / 255.0
+    images = digits.astype(np.float32) / 255.0
     measures = input_measures(images)
     passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}, lines=False)
-                       is None for k in range(len(images))], bool)
+                       is None for k in range(len(images))])
     images = images[passed]
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
-    return digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness
-
-
-LIKENESS_WEIGHTS = tuple(k / 10 for k in range(16))  # 0, 0.1, ... 1.5: tried on the tuning sources
-
-
-def chosen_weight(digits: tuple[np.ndarray, np.ndarray], others: tuple[np.ndarray, np.ndarray],
-                  scans: tuple[np.ndarray, np.ndarray]) -> tuple[float, float, dict[float, tuple[float, float]]]:
-    """The weight of the digit-likeness in the verdict's score (verdict.combined) and its threshold, from the
-    (log-odds, likeness) of gate_scores: the tuning sources' digits and non-digits, and MNIST's training digits
-    as scanned (none of them in the corpus). For each of LIKENESS_WEIGHTS the threshold rejects at most RATE of
-    the tuning digits (drawn, as the gate learned them); of the weights that also reject at most RATE of the
-    scans (the gate's log-odds are lower for scans than for drawings, the seven's likeness makes up for it), the
-    one that rejects most of the non-digits, the smaller on a tie; if none does, the one that rejects fewest
-    scans. Also each weight's (share of non-digits, share of scans) rejected."""
-    import torch
-
-    from trainer.gate import threshold_for
-
-    from .core.verdict import combined
-
-    tried, thresholds = {}, {}
-    for weight in LIKENESS_WEIGHTS:
-        thresholds[weight] = threshold = threshold_for(torch.from_numpy(combined(*digits, weight)), RATE)
-        tried[weight] = tuple(float(np.mean(combined(*scores, weight) < threshold)) for scores in (others, scans))
-    allowed = [weight for weight in LIKENESS_WEIGHTS if tried[weight][1] <= RATE]
-    weight = max(allowed, key=lambda w: tried[w][0]) if allowed else min(LIKENESS_WEIGHTS, key=lambda w: tried[w][1])
-    return weight, thresholds[weight], tried
+    scores = combined(digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness)
+    return threshold_for(torch.from_numpy(scores), RATE)
 
 
 def figures(predictor, corpus) -> list[tuple[str, float, int]]:
@@ -189,18 +163,11 @@ def run(args: argparse.Namespace) -> int:
             config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
             model = train_gate(torch.from_numpy(corpus.images[train]),
                                torch.from_numpy(corpus.kinds[train].astype(np.int64)), config,
-                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}",
-                                                                 flush=True))
-            tune, digit = corpus.parts == "tune", corpus.labels >= 0
-            scans = images[step // 2::step][:MNIST_SCANS].numpy()
-            weight, threshold, tried = chosen_weight(*(gate_scores(predictor, model, chosen) for chosen in (
-                corpus.images[tune & digit], corpus.images[tune & ~digit], scans)))
-            print("rejected per weight of the digit-likeness, of the tuning non-digits / of MNIST's training scans "
-                  "that pass the input checks: " + ", ".join(f"{w:g}: {others:.2%} / {scanned:.2%}"
-                                                            for w, (others, scanned) in tried.items()))
-            write_gate(gate_file(model, threshold, config.width, weight), path)
-            print(f"wrote {path} (likeness weight {weight:g}, threshold {threshold:.3f}: {RATE:.1%} of the tuning "
-                  f"digits under it; {time.perf_counter() - start:.0f} s)", flush=True)
+                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", flush=True))
+            threshold = gate_threshold(predictor, model, corpus.images[(corpus.parts == "tune") & (corpus.labels >= 0)])
+            write_gate(gate_file(model, threshold, config.width), path)
+            print(f"wrote {path} (threshold {threshold:.3f}: {RATE:.1%} of the tuning digits under it; "
+                  f"{time.perf_counter() - start:.0f} s)", flush=True)
         predictor.load_gate(path)
         print("rejected, through the recognition path with the gate (input checks included; in brackets the "
               "rule before the gate):")

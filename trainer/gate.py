@@ -147,16 +147,9 @@ def gate_logits(model: nn.Module, images: torch.Tensor, chunk: int = 2000) -> to
         torch.zeros(0, len(CLASSES))
 
 
-# The verdict's weight of the seven's digit-likeness for gate files that do not say (written before
-# mnist-desktop gate chose the weight itself).
-EARLIER_LIKENESS_WEIGHT = 0.4
-
-
-def gate_file(model: nn.Module, threshold: float, width: int, likeness_weight: float) -> dict:
-    """What write_gate writes: the weights, the verdict's threshold and its weight of the digit-likeness
-    (mnist_desktop.core.verdict.combined)."""
+def gate_file(model: nn.Module, threshold: float, width: int) -> dict:
+    """What write_gate writes: the weights and the verdict's threshold (mnist_desktop.core.verdict)."""
     return {"format": FORMAT, "classes": list(CLASSES), "width": width, "threshold": threshold,
-            "likeness_weight": likeness_weight,
             "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
 
@@ -164,18 +157,15 @@ def write_gate(gate: dict, path: str | os.PathLike | None = None) -> Path:
     return save_checkpoint(gate, Path(path) if path else gate_path())
 
 
-def read_gate(path: str | os.PathLike | None = None) -> tuple[nn.Sequential, float, float]:
-    """The shipped gate in eval mode, its threshold and its weight of the digit-likeness, or CheckpointError
-    saying why the file cannot be used."""
+def read_gate(path: str | os.PathLike | None = None) -> tuple[nn.Sequential, float]:
+    """The shipped gate in eval mode and its threshold, or CheckpointError saying why the file cannot be used."""
     path = Path(path) if path else gate_path()
     gate = load_torch_file(path, RESTORE)
     damaged = CheckpointError(f"{path} is damaged or not the gate of mnist-desktop. {RESTORE}")
     if not isinstance(gate, dict) or gate.get("format") != FORMAT or gate.get("classes") != list(CLASSES):
         raise damaged
     threshold, width, weights = gate.get("threshold"), gate.get("width"), gate.get("state_dict")
-    likeness_weight = gate.get("likeness_weight", EARLIER_LIKENESS_WEIGHT)
     if not (isinstance(threshold, float) and math.isfinite(threshold) and isinstance(width, int)
-            and isinstance(likeness_weight, float) and 0 <= likeness_weight <= 100
             and 1 <= width <= 256 and isinstance(weights, dict)
             and all(isinstance(v, torch.Tensor) and (not v.is_floating_point() or torch.isfinite(v).all())
                     for v in weights.values())):
@@ -185,4 +175,4 @@ def read_gate(path: str | os.PathLike | None = None) -> tuple[nn.Sequential, flo
         model.load_state_dict(weights)
     except (RuntimeError, KeyError) as e:
         raise damaged from e
-    return model.eval(), threshold, likeness_weight
+    return model.eval(), threshold

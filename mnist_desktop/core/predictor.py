@@ -57,7 +57,6 @@ class GateOutputs:
     log_odds: np.ndarray  # [N]: how much likelier a digit than anything else
     seen: list[str | None]  # [N]: what it looks like when not a digit (a trainer.gate.CLASSES name), if clear
     threshold: float  # under it, not a digit
-    likeness_weight: float  # of the seven's digit-likeness in the verdict's score
 
 
 @dataclass
@@ -86,7 +85,7 @@ class Predictor:
         self.slots: dict[int, Slot] = {}
         self.shapes: digit_shapes.ShapeScorer | None = None  # the pixel model of the verdict, once loaded
         self.shapes_error: str | None = None  # why it could not be loaded
-        self.gate: tuple[torch.nn.Sequential, float, float] | None = None  # the gate, threshold, likeness weight
+        self.gate: tuple[torch.nn.Sequential, float] | None = None  # the learned gate and its threshold
         self.gate_error: str | None = None  # why it could not be loaded: the verdict then runs without it
 
     def load(self, iteration: int) -> Slot:
@@ -123,8 +122,8 @@ class Predictor:
         """(Re)load the verdict's learned gate from ``path``; if it cannot be used, the verdict runs without it."""
         self.gate, self.gate_error = None, None
         try:
-            model, threshold, likeness_weight = gate.read_gate(path)
-            self.gate = fused_for_inference(model), threshold, likeness_weight
+            model, threshold = gate.read_gate(path)
+            self.gate = fused_for_inference(model), threshold
         except MnistDesktopError as e:
             self.gate_error = str(e)
 
@@ -187,11 +186,10 @@ class Predictor:
         """float32 [N, 28, 28] in [0, 1] -> the gate's answers; None without the gate."""
         if self.gate is None:
             return None
-        model, threshold, likeness_weight = self.gate
+        model, threshold = self.gate
         x = normalize(torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)))
         logits = torch.cat([calibration.through(model, chunk) for chunk in x.split(OUTPUT_CHUNK)])
-        return GateOutputs(gate.digit_log_odds(logits).numpy(), gate.what_it_sees(logits), threshold,
-                           likeness_weight)
+        return GateOutputs(gate.digit_log_odds(logits).numpy(), gate.what_it_sees(logits), threshold)
 
     def measure_latency(self, iterations: list[int] | None = None, repeats: int = 50) -> None:
         """Median time of one image through each (or each given) available model, stored in its slot."""

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from trainer.errors import CheckpointError
-from trainer.gate import (CLASSES, EARLIER_LIKENESS_WEIGHT, GateConfig, digit_log_odds, gate_file, gate_logits,
-                          read_gate, threshold_for, train_gate, write_gate)
+from trainer.gate import (CLASSES, GateConfig, digit_log_odds, gate_file, gate_logits, read_gate, threshold_for,
+                          train_gate, write_gate)
 
 
 def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
@@ -38,20 +38,16 @@ def test_trained_written_and_read_back(tmp_path):
     trained = train_gate(images, classes, GateConfig(epochs=3, batch_size=16, width=4, threads=1))
     scores = digit_log_odds(gate_logits(trained, images))
     assert scores[:32].min() > scores[32:].max()  # it tells bars from squares
-    model, threshold, weight = read_gate(write_gate(gate_file(trained, 0.25, 4, 0.3), tmp_path / "gate.pt"))
-    assert threshold == 0.25 and weight == 0.3 and torch.equal(digit_log_odds(gate_logits(model, images)), scores)
-    earlier = gate_file(trained, 0.25, 4, 0.3)
-    del earlier["likeness_weight"]  # a file written before the command chose the weight
-    assert read_gate(write_gate(earlier, tmp_path / "earlier.pt"))[2] == EARLIER_LIKENESS_WEIGHT
+    model, threshold = read_gate(write_gate(gate_file(trained, 0.25, 4), tmp_path / "gate.pt"))
+    assert threshold == 0.25 and torch.equal(digit_log_odds(gate_logits(model, images)), scores)
 
 
 def test_a_missing_or_damaged_gate_is_one_sentence(tmp_path):
     with pytest.raises(CheckpointError, match="Cannot open .* Run mnist-desktop gate to write it again"):
         read_gate(tmp_path / "gate.pt")
     images, classes = bars_and_squares()
-    good = gate_file(train_gate(images, classes, GateConfig(epochs=1, width=4, threads=1)), 0.0, 4, 0.4)
-    for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"},
-                   {"likeness_weight": -1.0}, {"likeness_weight": float("nan")}, {"likeness_weight": "0.4"}):
+    good = gate_file(train_gate(images, classes, GateConfig(epochs=1, width=4, threads=1)), 0.0, 4)
+    for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"}):
         write_gate(good | damage, tmp_path / "bad.pt")
         with pytest.raises(CheckpointError, match="is damaged or not the gate of mnist-desktop. Run mnist-desktop "
                                                   "gate to write it again"):

@@ -221,7 +221,8 @@ def test_report_refuses_a_readme_it_cannot_use_before_writing_anything(tmp_path,
 
 def test_report_refuses_dev_zero_without_reading_it(capsys):
     assert main(["report", "--readme", "/dev/zero"]) == 2
-    assert "is not a regular file (a pipe, socket or device), so it was not read" in one_sentence(capsys.readouterr().err)
+    err = one_sentence(capsys.readouterr().err)
+    assert "is not a regular file (a pipe, socket or device), so it was not read" in err
 
 
 def test_report_into_a_read_only_folder_writes_neither_file(read_only_folder, tmp_path, mnist_dir):

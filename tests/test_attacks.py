@@ -1,0 +1,31 @@
+"""The attack runner (``python -m tests.attacks``) classifies what it sees as its docstring says; one cheap attack
+runs end to end, so a renamed option or module shows here rather than in the next count."""
+import sys
+
+import pytest
+
+from tests.attacks import MEMORY_CAP, Outcome, classify, main
+
+TRACEBACK = "Traceback (most recent call last):\n  ...\nOSError: [Errno 30] Read-only file system\n"
+
+
+@pytest.mark.parametrize("outcome, verdict, expected", [
+    (Outcome(None, "", ""), None, "hang"),
+    (Outcome(0, "", "", left_running=[1234]), None, "hang"),
+    (Outcome(-9, "", ""), None, "crash"),
+    (Outcome(2, "", "", peak_bytes=MEMORY_CAP + 1), None, "crash"),
+    (Outcome(1, "", TRACEBACK), None, "traceback"),
+    (Outcome(1, "", TRACEBACK), "data loss", "data loss"),  # a traceback that also lost the run
+    (Outcome(1, "", TRACEBACK + "\n[judge] data loss: the README was cut"), None, "data loss"),
+    (Outcome(0, "saved", ""), "silent wrong result", "silent wrong result"),
+    (Outcome(2, "", "error: The README x does not exist.\n"), None, "one sentence"),
+])
+def test_each_outcome_is_classified_as_the_runner_says(outcome, verdict, expected):
+    assert classify(outcome, verdict) == expected
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the runner is Linux's (mounts, rlimits, /proc)")
+def test_a_cheap_attack_runs_end_to_end(mnist_dir, capsys):
+    assert main(["--only", "evaluate --checkpoint /dev/zero"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("one sentence ") and "one sentence: 1, traceback: 0" in out and "(1 attacks)" in out

@@ -18,8 +18,11 @@ import numpy as np
 
 from trainer.errors import MnistDesktopError
 
-RATE = 0.01  # the share of the tuning digits (those the input checks pass) the gate's verdict may reject
-MNIST_TRACED = 15_000  # MNIST training digits traced into the corpus, evenly spaced through the 60k
+RATE = 0.01  # the share of each kind of tuning digit (those the input checks pass) the gate's verdict may reject
+# MNIST's training digits in the gate's making: every fourth of the 60k traced into the corpus, and 5,000 others
+# as scanned, half a step on, a kind of digit the threshold may reject at most RATE of.
+MNIST_STEP = 4
+MNIST_SCANS = 5_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,25 +61,52 @@ def as_inputs(images: np.ndarray) -> list:
     return [ModelInput(image) for image in images.astype(np.float32) / 255.0]
 
 
-def gate_threshold(predictor, model, digits: np.ndarray) -> float:
-    """The verdict's threshold for the gate ``model``: at most RATE of these digits (uint8 [N, 28, 28]) that
-    the input checks pass score under it (verdict.combined: the gate's log-odds and the seven's
-    digit-likeness)."""
+def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(the gate's log-odds, the seven's digit-likeness) of those of these images (uint8 [N, 28, 28]) that the
+    input checks pass: what verdict.combined weighs."""
     import torch
 
-    from trainer.gate import digit_log_odds, gate_logits, threshold_for
+    from trainer.gate import digit_log_odds, gate_logits
 
-    from .core.verdict import combined, input_measures, input_problem
+    from .core.verdict import input_measures, input_problem
 
-    images = digits.astype(np.float32) / 255.0
+    images = images.astype(np.float32) / 255.0
     measures = input_measures(images)
     passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}, lines=False)
-                       is None for k in range(len(images))])
+                       is None for k in range(len(images))], bool)
     images = images[passed]
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
-    scores = combined(digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness)
-    return threshold_for(torch.from_numpy(scores), RATE)
+    return digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness
+
+
+LIKENESS_WEIGHTS = tuple(k / 10 for k in range(16))  # 0, 0.1, ... 1.5: tried on the tuning sources
+
+
+def chosen_weight(digit_groups: dict[str, tuple[np.ndarray, np.ndarray]], others: tuple[np.ndarray, np.ndarray]
+                  ) -> tuple[float, float, dict[float, float]]:
+    """The weight of the digit-likeness in the verdict's score (verdict.combined) and its threshold, from the
+    (log-odds, likeness) of gate_scores: groups of digits (the tuning sources' pen digits, traced digits, fonts'
+    digits and styles, MNIST's training digits as scanned) and the tuning sources' non-digits. For each of
+    LIKENESS_WEIGHTS the threshold rejects at most RATE of each group (empty ones aside), so that no kind of
+    digit pays for the others; the weight is the one that rejects most of the non-digits, the smaller on a tie.
+    Also each weight's share of the non-digits rejected."""
+    import torch
+
+    from trainer.gate import threshold_for
+
+    from .core.verdict import combined
+
+    tried, thresholds = {}, {}
+    for weight in LIKENESS_WEIGHTS:
+        thresholds[weight] = threshold = min(threshold_for(torch.from_numpy(combined(*scores, weight)), RATE)
+                                             for scores in digit_groups.values() if len(scores[0]))
+        tried[weight] = float(np.mean(combined(*others, weight) < threshold))
+    weight = max(LIKENESS_WEIGHTS, key=lambda w: tried[w])  # max keeps the first, the smaller, on a tie
+    return weight, thresholds[weight], tried
+
+
+DIGIT_SOURCES = ("unipen", "mnist", "font", "style")  # the corpus' kinds of digit (its sources' prefixes)
 
 
 def figures(predictor, corpus) -> list[tuple[str, float, int]]:
@@ -88,7 +118,7 @@ def figures(predictor, corpus) -> list[tuple[str, float, int]]:
     rows = []
     for part, name in (("tune", "choosing sources"), ("held_out", "held-out sources")):
         own = corpus.parts == part
-        for where in ("font", "unipen", "style", "mnist"):
+        for where in DIGIT_SOURCES:
             mask = own & (corpus.labels >= 0) & np.char.startswith(corpus.sources.astype(str), where)
             if mask.any():
                 rows.append((f"{name}: {where} digits", flags[mask].mean(), int(mask.sum())))
@@ -146,8 +176,7 @@ def run(args: argparse.Namespace) -> int:
         if args.measure_only:
             read_gate(path)  # before the corpus: a gate that cannot be read is one sentence at once
         images, labels = load_mnist("train", args.data_dir)
-        step = len(images) // MNIST_TRACED
-        mnist = mnist_prototypes(images[::step].numpy(), labels[::step].numpy())
+        mnist = mnist_prototypes(images[::MNIST_STEP].numpy(), labels[::MNIST_STEP].numpy())
         unipen = Path(args.unipen) if args.unipen else None
         found = prototypes(unipen, mnist)
         if not args.unipen:
@@ -163,11 +192,21 @@ def run(args: argparse.Namespace) -> int:
             config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
             model = train_gate(torch.from_numpy(corpus.images[train]),
                                torch.from_numpy(corpus.kinds[train].astype(np.int64)), config,
-                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}", flush=True))
-            threshold = gate_threshold(predictor, model, corpus.images[(corpus.parts == "tune") & (corpus.labels >= 0)])
-            write_gate(gate_file(model, threshold, config.width), path)
-            print(f"wrote {path} (threshold {threshold:.3f}: {RATE:.1%} of the tuning digits under it; "
-                  f"{time.perf_counter() - start:.0f} s)", flush=True)
+                               lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}",
+                                                                 flush=True))
+            tune, digit = corpus.parts == "tune", corpus.labels >= 0
+            sources = corpus.sources.astype(str)
+            groups = {where: corpus.images[tune & digit & np.char.startswith(sources, where)]
+                      for where in DIGIT_SOURCES}
+            groups["MNIST scans"] = images[MNIST_STEP // 2::MNIST_STEP][:MNIST_SCANS].numpy()
+            weight, threshold, tried = chosen_weight(
+                {name: gate_scores(predictor, model, group) for name, group in groups.items()},
+                gate_scores(predictor, model, corpus.images[tune & ~digit]))
+            print("tuning non-digits that pass the input checks rejected per weight of the digit-likeness: "
+                  + ", ".join(f"{w:g}: {share:.2%}" for w, share in tried.items()))
+            write_gate(gate_file(model, threshold, config.width, weight), path)
+            print(f"wrote {path} (likeness weight {weight:g}, threshold {threshold:.3f}: at most {RATE:.0%} of "
+                  f"each kind of tuning digit under it; {time.perf_counter() - start:.0f} s)", flush=True)
         predictor.load_gate(path)
         print("rejected, through the recognition path with the gate (input checks included; in brackets the "
               "rule before the gate):")

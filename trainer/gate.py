@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .augment import normalize, sampling_grid
+from .calibration import through
 from .checkpoint import load_torch_file, save_checkpoint
 from .errors import CheckpointError
 from .paths import shipped_weights_dir
@@ -42,7 +43,25 @@ def gate_path(weights_dir: Path | None = None) -> Path:
     return (weights_dir or shipped_weights_dir()) / FILE
 
 
-def build_gate(width: int = 16) -> nn.Sequential:
+class Gate(nn.Module):
+    """Members of one architecture trained alike from different seeds: their log-probabilities averaged (the
+    log of the probabilities' geometric mean), returned as the logits of the classes. Members that disagree
+    about a drawing none of them learned pull its "digit" down (the README's gate section has what three
+    members changed)."""
+
+    def __init__(self, members: list[nn.Sequential]):
+        super().__init__()
+        self.members = nn.ModuleList(members)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([through(member, x).log_softmax(1) for member in self.members]).mean(0)
+
+
+def build_gate(width: int = 16, members: int = 1) -> Gate:
+    return Gate([build_member(width) for _ in range(members)])
+
+
+def build_member(width: int) -> nn.Sequential:
     """Three 3x3 conv blocks with BatchNorm (the last without pooling), flattened, one linear layer."""
     return nn.Sequential(
         nn.Conv2d(1, width, 3, padding=1), nn.BatchNorm2d(width), nn.ReLU(), nn.MaxPool2d(2),
@@ -79,7 +98,8 @@ class GateConfig:
     epochs: int = 8
     batch_size: int = 256
     lr: float = 4e-3  # the peak of the one-cycle schedule
-    width: int = 16  # channels of the first conv (then twice, four times): 39,205 parameters
+    width: int = 16  # channels of the first conv (then twice, four times): 39,205 parameters a member
+    members: int = 3  # trained from the seeds seed, seed + 1, ...
     seed: int = 0
     threads: int = 2
 
@@ -106,38 +126,48 @@ def augmented(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
 
 
 def train_gate(images: torch.Tensor, classes: torch.Tensor, config: GateConfig = GateConfig(),
-               progress: Callable[[int, int, float], None] = lambda epoch, epochs, loss: None) -> nn.Sequential:
+               progress: Callable[[int, int, float], None] = lambda epoch, epochs, loss: None) -> Gate:
     """The gate trained on uint8 images [N, 28, 28] and their class indices [N]; each class weighted so that
-    digits and non-digits count alike. ``progress(epoch, epochs, mean loss)`` after each epoch."""
+    digits and non-digits count alike. ``progress(epoch, epochs, mean loss)`` after each epoch of each member,
+    counted over all of them."""
     threads = torch.get_num_threads()
     torch.set_num_threads(config.threads)
     try:
-        torch.manual_seed(config.seed)
-        generator = torch.Generator().manual_seed(config.seed)
-        model = build_gate(config.width)
-        counts = torch.bincount(classes, minlength=len(CLASSES)).clamp(min=1).float()
-        weights = torch.where(torch.arange(len(CLASSES)) == 0, 1 / counts[0], 1 / counts[1:].sum())
-        steps = config.epochs * math.ceil(len(images) / config.batch_size)
-        optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
-        schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.lr, total_steps=steps)
-        for epoch in range(1, config.epochs + 1):
-            model.train()
-            order = torch.randperm(len(images), generator=generator)
-            total, start = 0.0, time.perf_counter()
-            for batch in order.split(config.batch_size):
-                loss = F.cross_entropy(model(augmented(images[batch], generator)), classes[batch].long(),
-                                       weight=weights)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                schedule.step()
-                total += loss.item() * len(batch)
-            log.info("gate epoch %d/%d: loss %.4f, %.0f s", epoch, config.epochs, total / len(images),
-                     time.perf_counter() - start)
-            progress(epoch, config.epochs, total / len(images))
-        return model.eval()
+        epochs = config.members * config.epochs
+        return Gate([train_member(images, classes, config, config.seed + k,
+                                  lambda epoch, loss, k=k: progress(k * config.epochs + epoch, epochs, loss))
+                     for k in range(config.members)]).eval()
     finally:
         torch.set_num_threads(threads)
+
+
+def train_member(images: torch.Tensor, classes: torch.Tensor, config: GateConfig, seed: int,
+                 progress: Callable[[int, float], None]) -> nn.Sequential:
+    """One member of the gate, from ``seed``; ``progress(epoch, mean loss)``."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    model = build_member(config.width)
+    counts = torch.bincount(classes, minlength=len(CLASSES)).clamp(min=1).float()
+    weights = torch.where(torch.arange(len(CLASSES)) == 0, 1 / counts[0], 1 / counts[1:].sum())
+    steps = config.epochs * math.ceil(len(images) / config.batch_size)
+    optimiser = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=1e-4)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimiser, config.lr, total_steps=steps)
+    for epoch in range(1, config.epochs + 1):
+        model.train()
+        order = torch.randperm(len(images), generator=generator)
+        total, start = 0.0, time.perf_counter()
+        for batch in order.split(config.batch_size):
+            loss = F.cross_entropy(model(augmented(images[batch], generator)), classes[batch].long(),
+                                   weight=weights)
+            optimiser.zero_grad(set_to_none=True)
+            loss.backward()
+            optimiser.step()
+            schedule.step()
+            total += loss.item() * len(batch)
+        log.info("gate member from seed %d, epoch %d/%d: loss %.4f, %.0f s", seed, epoch, config.epochs,
+                 total / len(images), time.perf_counter() - start)
+        progress(epoch, total / len(images))
+    return model.eval()
 
 
 @torch.inference_mode()
@@ -147,9 +177,11 @@ def gate_logits(model: nn.Module, images: torch.Tensor, chunk: int = 2000) -> to
         torch.zeros(0, len(CLASSES))
 
 
-def gate_file(model: nn.Module, threshold: float, width: int) -> dict:
-    """What write_gate writes: the weights and the verdict's threshold (mnist_desktop.core.verdict)."""
-    return {"format": FORMAT, "classes": list(CLASSES), "width": width, "threshold": threshold,
+def gate_file(model: Gate, threshold: float, width: int, likeness_weight: float) -> dict:
+    """What write_gate writes: the weights, the verdict's threshold and its weight of the digit-likeness
+    (mnist_desktop.core.verdict.combined)."""
+    return {"format": FORMAT, "classes": list(CLASSES), "width": width, "members": len(model.members),
+            "threshold": threshold, "likeness_weight": likeness_weight,
             "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()}}
 
 
@@ -157,22 +189,26 @@ def write_gate(gate: dict, path: str | os.PathLike | None = None) -> Path:
     return save_checkpoint(gate, Path(path) if path else gate_path())
 
 
-def read_gate(path: str | os.PathLike | None = None) -> tuple[nn.Sequential, float]:
-    """The shipped gate in eval mode and its threshold, or CheckpointError saying why the file cannot be used."""
+def read_gate(path: str | os.PathLike | None = None) -> tuple[Gate, float, float]:
+    """The shipped gate in eval mode, its threshold and its weight of the digit-likeness, or CheckpointError
+    saying why the file cannot be used."""
     path = Path(path) if path else gate_path()
     gate = load_torch_file(path, RESTORE)
     damaged = CheckpointError(f"{path} is damaged or not the gate of mnist-desktop. {RESTORE}")
     if not isinstance(gate, dict) or gate.get("format") != FORMAT or gate.get("classes") != list(CLASSES):
         raise damaged
     threshold, width, weights = gate.get("threshold"), gate.get("width"), gate.get("state_dict")
+    likeness_weight, members = gate.get("likeness_weight"), gate.get("members")
     if not (isinstance(threshold, float) and math.isfinite(threshold) and isinstance(width, int)
+            and isinstance(likeness_weight, float) and 0 <= likeness_weight <= 100
+            and isinstance(members, int) and 1 <= members <= 16
             and 1 <= width <= 256 and isinstance(weights, dict)
             and all(isinstance(v, torch.Tensor) and (not v.is_floating_point() or torch.isfinite(v).all())
                     for v in weights.values())):
         raise damaged
-    model = build_gate(width)
+    model = build_gate(width, members)
     try:
         model.load_state_dict(weights)
     except (RuntimeError, KeyError) as e:
         raise damaged from e
-    return model.eval(), threshold
+    return model.eval(), threshold, likeness_weight

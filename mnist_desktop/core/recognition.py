@@ -99,7 +99,8 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
         shape_tail = None if shape_tails is None else float(shape_tails[row])
         # Whether it is a digit is the seven's to say; the model made for drawings answers only as the headline.
         seven = {i: p for i, p in probabilities.items() if i in ITERATIONS or i == lead}
-        opinion = None if gate is None else GateOpinion(float(gate.log_odds[row]), gate.threshold, gate.seen[row])
+        opinion = None if gate is None else GateOpinion(float(gate.log_odds[row]), gate.threshold,
+                                                        gate.likeness_weight, gate.seen[row])
         verdict = judge(seven, {i: t for i, t in log_tails.items() if i in ITERATIONS}, lead, seven_problem,
                         unfamiliar, shape_tail, opinion)
         results[k] = Recognition(item.image, verdict, probabilities, verdicts)

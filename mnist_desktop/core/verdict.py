@@ -52,16 +52,15 @@ MAX_HOLES = 2  # an 8 has two; 0.13% of the training digits have more: a circle 
 ENSEMBLE_THRESHOLD = -10.7  # the models' mean log tail probability plus the pixel model's
 MODELS_ONLY_THRESHOLD = -7.0  # the models' mean alone, when the pixel model's file cannot be read
 MODEL_THRESHOLD = -8.1  # one model's own verdict (a Compare card), the lowest of the seven's quantiles
-# With the learned gate (trainer.gate), its log-odds plus this times the digit-likeness above, floored: the
-# weight and the share of digits under the threshold were chosen on the corpus' tuning sources (README).
-LIKENESS_WEIGHT = 0.4
+# With the learned gate (trainer.gate), its log-odds plus its file's weight times the digit-likeness above,
+# floored: mnist-desktop gate chooses the weight on the corpus' tuning sources (gate_cli.chosen_weight).
 LIKENESS_FLOOR = -60.0
 MIN_AGREEMENT = 5  # without statistics: fewer of the seven agreeing on the top digit rejects (MNIST: 0.5%)
 
 
-def combined(log_odds, likeness):
+def combined(log_odds, likeness, weight: float):
     """The gate's verdict score from its log-odds and the digit-likeness (floats or arrays)."""
-    return log_odds + LIKENESS_WEIGHT * np.maximum(likeness, LIKENESS_FLOOR)
+    return log_odds + weight * np.maximum(likeness, LIKENESS_FLOOR)
 
 
 @dataclass(frozen=True)
@@ -70,6 +69,7 @@ class GateOpinion:
 
     log_odds: float  # how much likelier a digit than anything else
     threshold: float  # under it, not a digit
+    likeness_weight: float  # of the seven's digit-likeness in the score (combined)
     seen: str | None = None  # what it looks like instead (a trainer.gate.CLASSES name), when that is clear
 
     @property
@@ -170,7 +170,8 @@ def judge(probabilities: dict[int, np.ndarray], log_tails: dict[int, float], hea
     if problem:
         return Verdict(None, problem, guess, confidence)
     if gate is not None and log_tails and shape_tail is not None and len(probabilities) > 1:
-        if combined(gate.log_odds, float(np.mean(list(log_tails.values()))) + shape_tail) < gate.threshold:
+        likeness = float(np.mean(list(log_tails.values()))) + shape_tail
+        if combined(gate.log_odds, likeness, gate.likeness_weight) < gate.threshold:
             return Verdict(None, gate.reason if unfamiliar == UNFAMILIAR else unfamiliar, guess, confidence)
     elif log_tails:
         likeness = float(np.mean(list(log_tails.values())))

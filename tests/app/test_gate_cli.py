@@ -1,6 +1,10 @@
-"""``mnist-desktop gate``: its bad input is one sentence (the whole command trains for many minutes; its figures
-are in the README)."""
+"""``mnist-desktop gate``: its bad input is one sentence, and how it chooses the weight of the digit-likeness and
+the threshold (the whole command trains for minutes; its figures are in the README)."""
+import numpy as np
+
 from mnist_desktop.command import launch
+from mnist_desktop.core.verdict import combined
+from mnist_desktop.gate_cli import LIKENESS_WEIGHTS, RATE, chosen_weight
 
 
 def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
@@ -11,3 +15,31 @@ def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
     (tmp_path / "gate.pt").write_bytes(b"not a gate")
     assert launch(["gate", "--measure-only", "--weights-dir", str(tmp_path)]) == 2
     assert "Run mnist-desktop gate to write it again." in capsys.readouterr().err
+
+
+def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_weight_most_non_digits():
+    # 100 drawn digits: log-odds 0..99 and likeness 0, so the threshold 1.0 rejects one (RATE 1%) whatever the
+    # weight; scans the gate finds less digit-like pull it down to -9.0, so that they too lose only one.
+    drawn, scans = (np.arange(100.0), np.zeros(100)), (np.arange(100.0) - 10, np.zeros(100))
+    nothing = np.zeros(0), np.zeros(0)  # a kind of digit the corpus lacks (no UNIPEN folder) is left aside
+    weight, threshold, tried = chosen_weight({"drawn": drawn, "scans": scans, "none": nothing},
+                                             (np.full(10, -5.0), np.zeros(10)))
+    assert threshold == -9.0 and all((combined(*group, weight) < threshold).mean() <= RATE for group in (drawn, scans))
+    # The likeness tells nothing here, every weight rejects as much: the smallest.
+    assert weight == min(LIKENESS_WEIGHTS) and tried == dict.fromkeys(LIKENESS_WEIGHTS, 0.0)
+    # Non-digits the gate finds digit-like but the seven do not: weighing the likeness more rejects them, first
+    # at 0.9 (50 + 0.9 * the floor of -60 < 1); a larger weight rejects no more, so the smaller is kept...
+    unlike = np.full(10, 50.0), np.full(10, -200.0)
+    weight, threshold, tried = chosen_weight({"drawn": drawn}, unlike)
+    assert weight == 0.9 and threshold == 1.0 and tried[weight] == 1.0 == tried[max(LIKENESS_WEIGHTS)]
+    assert tried[0.8] == 0.0 and list(tried) == list(LIKENESS_WEIGHTS)
+    # ...unless that weight would reject more than RATE of a kind of digit the seven find unlike, here two of
+    # the scans: the threshold follows them down and the non-digits pass at every weight.
+    scans = np.full(100, 50.0), np.r_[np.zeros(98), np.full(2, -100.0)]
+    weight, threshold, tried = chosen_weight({"drawn": drawn, "scans": scans}, unlike)
+    assert weight == 0.0 and tried[0.9] == 0.0 and (combined(*scans, 0.9) < -4.0).sum() == 0
+    # Digits the seven find unlike: a large weight would push the threshold down and let non-digits through.
+    digits = np.full(100, 10.0), np.r_[np.zeros(90), np.full(10, -30.0)]
+    weight, threshold, tried = chosen_weight({"drawn": digits}, (np.full(10, 5.0), np.zeros(10)))
+    assert tried[weight] == 1.0 and (combined(*digits, weight) < threshold).mean() <= RATE
+    assert tried[max(LIKENESS_WEIGHTS)] == 0.0

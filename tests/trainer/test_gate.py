@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from trainer.errors import CheckpointError
-from trainer.gate import (CLASSES, GateConfig, digit_log_odds, gate_file, gate_logits, read_gate, threshold_for,
-                          train_gate, write_gate)
+from trainer.gate import (CLASSES, GateConfig, digit_log_odds, gate_file, gate_logits,
+                          read_gate, threshold_for, train_gate, write_gate)
 
 
 def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
@@ -38,16 +38,28 @@ def test_trained_written_and_read_back(tmp_path):
     trained = train_gate(images, classes, GateConfig(epochs=3, batch_size=16, width=4, threads=1))
     scores = digit_log_odds(gate_logits(trained, images))
     assert scores[:32].min() > scores[32:].max()  # it tells bars from squares
-    model, threshold = read_gate(write_gate(gate_file(trained, 0.25, 4), tmp_path / "gate.pt"))
-    assert threshold == 0.25 and torch.equal(digit_log_odds(gate_logits(model, images)), scores)
+    model, threshold, weight = read_gate(write_gate(gate_file(trained, 0.25, 4, 0.3), tmp_path / "gate.pt"))
+    assert threshold == 0.25 and weight == 0.3 and torch.equal(digit_log_odds(gate_logits(model, images)), scores)
+
+
+def test_the_members_differ_and_their_log_probabilities_are_averaged():
+    images, classes = bars_and_squares()
+    trained = train_gate(images, classes, GateConfig(epochs=1, batch_size=16, width=4, members=2, threads=1))
+    first, second = trained.members
+    assert not torch.equal(first[0].weight, second[0].weight)  # from seeds of their own
+    x = images[:5].unsqueeze(1).float() / 255
+    with torch.no_grad():
+        assert torch.allclose(trained(x), (first(x).log_softmax(1) + second(x).log_softmax(1)) / 2)
 
 
 def test_a_missing_or_damaged_gate_is_one_sentence(tmp_path):
     with pytest.raises(CheckpointError, match="Cannot open .* Run mnist-desktop gate to write it again"):
         read_gate(tmp_path / "gate.pt")
     images, classes = bars_and_squares()
-    good = gate_file(train_gate(images, classes, GateConfig(epochs=1, width=4, threads=1)), 0.0, 4)
-    for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"}):
+    good = gate_file(train_gate(images, classes, GateConfig(epochs=1, width=4, threads=1)), 0.0, 4, 0.4)
+    for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"},
+                   {"likeness_weight": -1.0}, {"likeness_weight": float("nan")}, {"likeness_weight": "0.4"},
+                   {"members": 0}, {"members": 2}):
         write_gate(good | damage, tmp_path / "bad.pt")
         with pytest.raises(CheckpointError, match="is damaged or not the gate of mnist-desktop. Run mnist-desktop "
                                                   "gate to write it again"):

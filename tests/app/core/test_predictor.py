@@ -50,3 +50,15 @@ def test_folding_batchnorm_keeps_the_function():
     x = torch.randn(16, 1, 28, 28)
     with torch.no_grad():
         assert torch.allclose(model(x), fused(x), atol=1e-4)
+
+
+def test_the_gate_side_by_side_keeps_the_function():
+    import torch
+
+    from mnist_desktop.core.predictor import SideBySideGate
+    from trainer.gate import read_gate
+
+    model = read_gate()[0]
+    x = torch.randn(16, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.allclose(model(x), SideBySideGate(model)(x), atol=1e-4)

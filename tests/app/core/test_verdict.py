@@ -92,21 +92,25 @@ def test_without_statistics_the_seven_must_agree():
 def test_the_gate_and_the_digit_likeness_decide_together():
     seven = {n: one_hot(3) for n in range(1, 8)}
     tails = {n: -2.0 for n in range(1, 8)}  # digit-likeness -2 - 1 = -3
-    threshold = combined(0.5, -3.0)
-    assert judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(0.6, threshold)).digit == 3
-    verdict = judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(0.4, threshold))
+    weight = 0.4
+    threshold = combined(0.5, -3.0, weight)
+    opinion = lambda log_odds, seen=None: GateOpinion(log_odds, threshold, weight, seen)
+    assert judge(seven, tails, 5, None, shape_tail=-1.0, gate=opinion(0.6)).digit == 3
+    verdict = judge(seven, tails, 5, None, shape_tail=-1.0, gate=opinion(0.4))
     assert not verdict.is_digit and verdict.reason == UNFAMILIAR and verdict.guess == 3
     # A likeness the rule before the gate rejects passes when the gate is sure enough, and the other way round.
     unlike = {n: ENSEMBLE_THRESHOLD for n in range(1, 8)}
-    assert judge(seven, unlike, 5, None, shape_tail=-1.0, gate=GateOpinion(9.0, threshold)).is_digit
-    assert not judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(-9.0, threshold)).is_digit
-    assert combined(0.0, -1000.0) == combined(0.0, LIKENESS_FLOOR)  # a far-off likeness counts as the floor
+    assert judge(seven, unlike, 5, None, shape_tail=-1.0, gate=opinion(9.0)).is_digit
+    assert not judge(seven, tails, 5, None, shape_tail=-1.0, gate=opinion(-9.0)).is_digit
+    assert combined(0.0, -1000.0, weight) == combined(0.0, LIKENESS_FLOOR, weight)  # far off counts as the floor
+    # The opinion's own weight of the likeness counts: weighed more, the same low likeness rejects what passed.
+    assert not judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(0.6, threshold, 1.0)).is_digit
     for seen, reason in LOOKS_LIKE.items():  # what it sees, when that is clear
-        assert judge(seven, tails, 5, None, shape_tail=-1.0, gate=GateOpinion(-9.0, threshold, seen)).reason == reason
-    assert judge(seven, tails, 5, TOO_MUCH_INK, shape_tail=-1.0, gate=GateOpinion(9.0, threshold)).reason == TOO_MUCH_INK
-    assert judge(seven, tails, 5, None, TOO_GREY, -1.0, GateOpinion(-9.0, threshold, "shape")).reason == TOO_GREY
+        assert judge(seven, tails, 5, None, shape_tail=-1.0, gate=opinion(-9.0, seen)).reason == reason
+    assert judge(seven, tails, 5, TOO_MUCH_INK, shape_tail=-1.0, gate=opinion(9.0)).reason == TOO_MUCH_INK
+    assert judge(seven, tails, 5, None, TOO_GREY, -1.0, opinion(-9.0, "shape")).reason == TOO_GREY
     # Without the pixel model the rule before the gate runs; one model alone keeps its own verdict.
     assert not judge(seven, {n: MODELS_ONLY_THRESHOLD - 0.1 for n in range(1, 8)}, 5, None,
-                     gate=GateOpinion(9.0, threshold)).is_digit
+                     gate=opinion(9.0)).is_digit
     assert judge({2: one_hot(3)}, {2: MODEL_THRESHOLD + 0.1}, 2, None, shape_tail=-1.0,
-                 gate=GateOpinion(-9.0, threshold)).is_digit
+                 gate=opinion(-9.0)).is_digit

@@ -54,7 +54,12 @@ class Gate(nn.Module):
         self.members = nn.ModuleList(members)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.stack([through(member, x).log_softmax(1) for member in self.members]).mean(0)
+        return averaged(torch.stack([through(member, x) for member in self.members], 1))
+
+
+def averaged(member_logits: torch.Tensor) -> torch.Tensor:
+    """[N, members, classes] -> [N, classes]: the members' log-probabilities averaged (Gate)."""
+    return member_logits.log_softmax(2).mean(1)
 
 
 def build_gate(width: int = 16, members: int = 1) -> Gate:

@@ -88,12 +88,14 @@ class SideBySideGate(torch.nn.Module):
         super().__init__()
         members = [fused_for_inference(member) for member in model.members]
         self.count = len(members)
-        self.layers = torch.nn.Sequential(*(self._side_by_side(list(layers)) for layers in zip(*members))).eval()
+        self.layers = torch.nn.Sequential(*(self._side_by_side(list(layers), shared_input=position == 0)
+                                            for position, layers in enumerate(zip(*members)))).eval()
 
-    def _side_by_side(self, layers: list[torch.nn.Module]) -> torch.nn.Module:
+    def _side_by_side(self, layers: list[torch.nn.Module], shared_input: bool) -> torch.nn.Module:
+        """One layer doing what each member's ``layers`` do; ``shared_input``: all of them read the same image
+        (the first layer), rather than each its own member's channels."""
         first = layers[0]
         if isinstance(first, torch.nn.Conv2d):
-            shared_input = first.in_channels == 1
             joined = torch.nn.Conv2d(first.in_channels * (1 if shared_input else self.count),
                                      first.out_channels * self.count, first.kernel_size, padding=first.padding,
                                      groups=1 if shared_input else self.count)
@@ -108,8 +110,7 @@ class SideBySideGate(torch.nn.Module):
         return joined
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        logits = calibration.through(self.layers, x)
-        return logits.view(len(x), self.count, -1).log_softmax(2).mean(1)
+        return gate.averaged(calibration.through(self.layers, x).view(len(x), self.count, -1))
 
 
 class Predictor:

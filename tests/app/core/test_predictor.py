@@ -56,9 +56,10 @@ def test_the_gate_side_by_side_keeps_the_function():
     import torch
 
     from mnist_desktop.core.predictor import SideBySideGate
-    from trainer.gate import read_gate
+    from trainer.gate import build_gate, read_gate
 
-    model = read_gate()[0]
     x = torch.randn(16, 1, 28, 28)
-    with torch.no_grad():
-        assert torch.allclose(model(x), SideBySideGate(model)(x), atol=1e-4)
+    # The shipped gate, and one a single channel wide, whose second conv reads one channel as the first does.
+    for model in (read_gate()[0], build_gate(width=1, members=2).eval()):
+        with torch.no_grad():
+            assert torch.allclose(model(x), SideBySideGate(model)(x), atol=1e-4)

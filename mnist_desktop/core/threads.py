@@ -19,19 +19,35 @@ is exclusive: ``import_dynamo`` waits until no torch job runs, and torch jobs wa
 """
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 from contextlib import contextmanager
 from enum import Enum
 from functools import lru_cache
+from types import ModuleType
 from typing import Iterator
+
+
+def imported_torch() -> ModuleType:
+    """torch, imported with the cycle collector paused the first time. The import makes a great many objects,
+    all of which stay, so the collections they set off find nothing to free: pausing them takes a sixth off the
+    import, which is most of the time to the window's first answer (``mnist-desktop bench --startup``)."""
+    if "torch" not in sys.modules:
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            import torch  # noqa: F401
+        finally:
+            if collecting:
+                gc.enable()
+    return sys.modules["torch"]
 
 
 @lru_cache(maxsize=1)
 def default_threads() -> int:
     """torch's own choice for this machine, read once, before the app changes it on any thread."""
-    import torch
-
-    return torch.get_num_threads()
+    return imported_torch().get_num_threads()
 
 
 class Threads(Enum):
@@ -90,8 +106,7 @@ _TORCH = _SharedOrExclusive()
 def torch_job(kind: Threads) -> Iterator[None]:
     """Run a torch job: its thread count set on this thread, never beside the import of torch._dynamo. A
     training job imports it first (its optimizer needs it), waiting for the other torch jobs to end."""
-    import torch
-
+    torch = imported_torch()
     default_threads()  # read before the first change
     if kind is Threads.TRAINING:
         import_dynamo()

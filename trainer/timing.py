@@ -12,11 +12,21 @@ import torch
 def latency_ms(fn: Callable[[], object], repeats: int = 1000, warmup: int = 20,
                clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
     """Median and 95th percentile of one call of ``fn``, in milliseconds, after ``warmup`` untimed calls."""
+    return interleaved_latency_ms({"": fn}, repeats, warmup, clock)[""]
+
+
+@torch.inference_mode()
+def interleaved_latency_ms(fns: dict[str, Callable[[], object]], repeats: int = 1000, warmup: int = 20,
+                           clock: Callable[[], float] = time.perf_counter) -> dict[str, tuple[float, float]]:
+    """``latency_ms`` of each of ``fns``, called in turn (one call of each per round) so that the machine's
+    drift in speed over the run, as much as 2x here, weighs on each alike: their ratios are comparable."""
     for _ in range(warmup):
-        fn()
-    times = []
+        for fn in fns.values():
+            fn()
+    times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
-        start = clock()
-        fn()
-        times.append((clock() - start) * 1000)
-    return float(np.median(times)), float(np.percentile(times, 95))
+        for name, fn in fns.items():
+            start = clock()
+            fn()
+            times[name].append((clock() - start) * 1000)
+    return {name: (float(np.median(t)), float(np.percentile(t, 95))) for name, t in times.items()}

@@ -287,6 +287,8 @@ def recognition_latency() -> dict:
     same drawing rendered and through the same seven forward passes without a verdict; the same recognition
     without the gate (the rule before it: each model's statistics, the pixel model); and the ratios of the
     medians."""
+    import torch
+
     from trainer.timing import interleaved_latency_ms
 
     from .core.predictor import Predictor
@@ -307,10 +309,11 @@ def recognition_latency() -> dict:
         predictor.gate = None
         return with_verdict()
 
+    threads = torch.get_num_threads()
     with torch_job(Threads.ONE_IMAGE):
         timed = interleaved_latency_ms(
             {"with": with_gate, "reference": without_verdict, "without gate": without_gate}, repeats=300)
-    predictor.gate = gate
+    torch.set_num_threads(threads)  # torch_job leaves its count on this thread; later work here gets the default
     return {"drawing_to_seven_with_verdict_ms": timed["with"],
             "drawing_to_seven_without_verdict_ms": timed["reference"],
             "verdict_over_without": timed["with"][0] / timed["reference"][0],

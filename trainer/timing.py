@@ -8,18 +8,18 @@ import numpy as np
 import torch
 
 
-@torch.inference_mode()  # what the app does when it predicts: no autograd bookkeeping in the figure
 def latency_ms(fn: Callable[[], object], repeats: int = 1000, warmup: int = 20,
                clock: Callable[[], float] = time.perf_counter) -> tuple[float, float]:
-    """Median and 95th percentile of one call of ``fn``, in milliseconds, after ``warmup`` untimed calls."""
+    """``interleaved_latency_ms`` of one function."""
     return interleaved_latency_ms({"": fn}, repeats, warmup, clock)[""]
 
 
-@torch.inference_mode()
+@torch.inference_mode()  # what the app does when it predicts: no autograd bookkeeping in the figure
 def interleaved_latency_ms(fns: dict[str, Callable[[], object]], repeats: int = 1000, warmup: int = 20,
                            clock: Callable[[], float] = time.perf_counter) -> dict[str, tuple[float, float]]:
-    """``latency_ms`` of each of ``fns``, called in turn (one call of each per round) so that the machine's
-    drift in speed over the run, as much as 2x here, weighs on each alike: their ratios are comparable."""
+    """Median and 95th percentile of one call of each of ``fns``, in milliseconds, after ``warmup`` untimed
+    calls of each. They are called in turn (one call of each per round) so that the machine's drift in speed
+    over the run, as much as 2x here, weighs on each alike: their ratios are comparable."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()

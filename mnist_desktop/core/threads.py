@@ -29,19 +29,24 @@ from types import ModuleType
 from typing import Iterator
 
 
+_FIRST_IMPORT = threading.Lock()
+
+
 def imported_torch() -> ModuleType:
     """torch, imported with the cycle collector paused the first time. The import makes a great many objects,
-    all of which stay, so the collections they set off find nothing to free: pausing them takes a sixth off the
-    import, which is most of the time to the window's first answer (``mnist-desktop bench --startup``)."""
-    if "torch" not in sys.modules:
-        collecting = gc.isenabled()
-        gc.disable()
+    all of which stay, so the collections they set off find nothing to free: pausing them takes a good part off
+    the import, most of the time to the window's first answer (README, ``mnist-desktop bench --startup``).
+    Always a real import, under a lock: while another thread imports torch, it is in ``sys.modules`` half made."""
+    with _FIRST_IMPORT:
+        pause = "torch" not in sys.modules and gc.isenabled()
+        if pause:
+            gc.disable()
         try:
-            import torch  # noqa: F401
+            import torch
         finally:
-            if collecting:
+            if pause:
                 gc.enable()
-    return sys.modules["torch"]
+    return torch
 
 
 @lru_cache(maxsize=1)

@@ -45,5 +45,5 @@ def test_interleaved_calls_take_turns_and_each_gets_its_own_figures():
     figures = interleaved_latency_ms({"a": workload("a", 1), "b": workload("b", 3)}, repeats=10, warmup=2,
                                      clock=clock)
     assert calls == ["a", "b"] * 12
-    assert figures.keys() == {"a", "b"}  # 1 ms between its two readings, plus those inside
-    assert np.allclose(figures["a"], (2.0, 2.0)) and np.allclose(figures["b"], (4.0, 4.0))
+    assert figures.keys() == {"a", "b"}
+    assert np.allclose(figures["a"], (2.0, 2.0)) and np.allclose(figures["b"], (4.0, 4.0))  # 1 ms + those inside

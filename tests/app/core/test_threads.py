@@ -1,4 +1,5 @@
-"""torch's first import (core/threads.py): the cycle collector is paused while it runs and left as it was."""
+"""torch's first import (core/threads.py): the cycle collector is paused while it runs and left as it was, and a
+half-made torch another thread is importing is waited for, not handed out."""
 from __future__ import annotations
 
 import subprocess

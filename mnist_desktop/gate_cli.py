@@ -18,7 +18,7 @@ import numpy as np
 
 from trainer.errors import MnistDesktopError
 
-RATE = 0.01  # the share of each kind of tuning digit (those the input checks pass) the gate's verdict may reject
+RATE = 0.01  # the share of each kind of tuning digit the verdict may reject, its input checks included
 # MNIST's training digits in the gate's making: every fourth of the 60k traced into the corpus, and 5,000 others
 # as scanned, half a step on, a kind of digit the threshold may reject at most RATE of.
 MNIST_STEP = 4
@@ -62,8 +62,9 @@ def as_inputs(images: np.ndarray) -> list:
 
 
 def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(the gate's log-odds, the seven's digit-likeness) of those of these images (uint8 [N, 28, 28]) that the
-    input checks pass: what verdict.combined weighs."""
+    """(the gate's log-odds, the seven's digit-likeness) of these images (uint8 [N, 28, 28]): what
+    verdict.combined weighs. The log-odds of an image the input checks reject is -inf: it is rejected whatever
+    the threshold, and counts against the rate of its kind as the verdict rejects it (the targets count both)."""
     import torch
 
     from trainer.gate import digit_log_odds, gate_logits
@@ -74,10 +75,10 @@ def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.nd
     measures = input_measures(images)
     passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}, lines=False)
                        is None for k in range(len(images))], bool)
-    images = images[passed]
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
-    return digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy(), likeness
+    log_odds = digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy()
+    return np.where(passed, log_odds, -np.inf), likeness
 
 
 LIKENESS_WEIGHTS = tuple(k / 10 for k in range(16))  # 0, 0.1, ... 1.5: tried on the tuning sources
@@ -88,9 +89,9 @@ def chosen_weight(digit_groups: dict[str, tuple[np.ndarray, np.ndarray]], others
     """The weight of the digit-likeness in the verdict's score (verdict.combined) and its threshold, from the
     (log-odds, likeness) of gate_scores: groups of digits (the tuning sources' pen digits, traced digits, fonts'
     digits and styles, MNIST's training digits as scanned) and the tuning sources' non-digits. For each of
-    LIKENESS_WEIGHTS the threshold rejects at most RATE of each group (empty ones aside), so that no kind of
-    digit pays for the others; the weight is the one that rejects most of the non-digits, the smaller on a tie.
-    Also each weight's share of the non-digits rejected."""
+    LIKENESS_WEIGHTS the threshold rejects at most RATE of each group (empty ones aside), those the input checks
+    reject (-inf) among them, so that no kind of digit pays for the others; the weight is the one that rejects
+    most of the non-digits, the smaller on a tie. Also each weight's share of the non-digits rejected."""
     import torch
 
     from trainer.gate import threshold_for
@@ -164,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from trainer.data import load_mnist
-    from trainer.gate import GateConfig, gate_file, gate_path, read_gate, train_gate, write_gate
+    from trainer.gate import GateConfig, gate_file, gate_path, read_gate, targets, train_gate, write_gate
     from trainer.paths import user_cache_dir
 
     from .core.corpus import load_corpus, mnist_prototypes, prototypes
@@ -191,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
         if not args.measure_only:
             config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
             model = train_gate(torch.from_numpy(corpus.images[train]),
-                               torch.from_numpy(corpus.kinds[train].astype(np.int64)), config,
+                               targets(torch.from_numpy(corpus.labels[train]), torch.from_numpy(corpus.kinds[train])),
+                               config,
                                lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}",
                                                                  flush=True))
             tune, digit = corpus.parts == "tune", corpus.labels >= 0
@@ -202,7 +204,7 @@ def run(args: argparse.Namespace) -> int:
             weight, threshold, tried = chosen_weight(
                 {name: gate_scores(predictor, model, group) for name, group in groups.items()},
                 gate_scores(predictor, model, corpus.images[tune & ~digit]))
-            print("tuning non-digits that pass the input checks rejected per weight of the digit-likeness: "
+            print("tuning non-digits rejected (input checks included) per weight of the digit-likeness: "
                   + ", ".join(f"{w:g}: {share:.2%}" for w, share in tried.items()))
             write_gate(gate_file(model, threshold, config.width, weight), path)
             print(f"wrote {path} (likeness weight {weight:g}, threshold {threshold:.3f}: at most {RATE:.0%} of "

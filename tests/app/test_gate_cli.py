@@ -43,3 +43,7 @@ def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_we
     weight, threshold, tried = chosen_weight({"drawn": digits}, (np.full(10, 5.0), np.zeros(10)))
     assert tried[weight] == 1.0 and (combined(*digits, weight) < threshold).mean() <= RATE
     assert tried[max(LIKENESS_WEIGHTS)] == 0.0
+    # A digit the input checks reject (gate_scores: -inf) counts against the rate: the gate may reject no other.
+    checked = np.r_[-np.inf, np.arange(1.0, 100.0)], np.zeros(100)
+    weight, threshold, tried = chosen_weight({"drawn": checked}, (np.r_[-np.inf, np.full(9, 1.5)], np.zeros(10)))
+    assert threshold == 1.0 and (combined(*checked, weight) < threshold).sum() == 1 and tried[weight] == 0.1

@@ -2,8 +2,8 @@ import pytest
 import torch
 
 from trainer.errors import CheckpointError
-from trainer.gate import (CLASSES, GateConfig, digit_log_odds, gate_file, gate_logits,
-                          read_gate, threshold_for, train_gate, write_gate)
+from trainer.gate import (OUTPUTS, GateConfig, digit_log_odds, gate_file, gate_logits, read_gate, targets,
+                          threshold_for, train_gate, what_it_sees, write_gate)
 
 
 def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
@@ -17,20 +17,36 @@ def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
     assert threshold_for(scores, 1.0) == 7.0  # never past the highest
 
 
-def test_log_odds_of_a_digit():
-    logits = torch.tensor([[2.0, 0.0, 0.0, 0.0, 0.0], [0.0, 3.0, -9.0, -9.0, -9.0]])
+def test_log_odds_of_any_digit_against_anything_else():
+    logits = torch.zeros(3, len(OUTPUTS))
+    logits[0, 7] = 5.0  # a 7
+    logits[1, OUTPUTS.index("letter")] = 5.0
+    logits[2, :10] = 1.0  # some digit, which one unclear: still a digit
     odds = digit_log_odds(logits)
     p = logits.softmax(1)
-    assert torch.allclose(odds, torch.log(p[:, 0] / p[:, 1:].sum(1)))
-    assert odds[0] > 0 > odds[1]
+    assert torch.allclose(odds, torch.log(p[:, :10].sum(1) / p[:, 10:].sum(1)))
+    assert odds[0] > 0 > odds[1] and odds[2] > 0
+    sure = torch.full((2, len(OUTPUTS)), -500.0)
+    sure[0, 3] = sure[1, OUTPUTS.index("shape")] = 0.0
+    assert digit_log_odds(sure).tolist() == pytest.approx([88, -88], abs=2)  # sure either way, still finite
+
+
+def test_each_digit_is_its_own_output_and_the_other_kinds_follow():
+    labels = torch.tensor([3, 0, -1, -1, -1, -1], dtype=torch.int8)
+    kinds = torch.tensor([0, 0, 1, 2, 3, 4], dtype=torch.int8)  # digit, digit, letter, symbol, shape, digits
+    assert [OUTPUTS[k] for k in targets(labels, kinds)] == ["3", "0", "letter", "symbol", "shape", "digits"]
+    logits = torch.full((2, len(OUTPUTS)), -9.0)
+    logits[0, OUTPUTS.index("shape")] = 5.0
+    logits[1, OUTPUTS.index("letter")] = logits[1, OUTPUTS.index("symbol")] = 5.0
+    assert what_it_sees(logits) == ["shape", None]  # only a clear kind is named
 
 
 def bars_and_squares() -> tuple[torch.Tensor, torch.Tensor]:
-    """Bars are digits, squares are shapes."""
+    """Bars are ones, squares are shapes."""
     images = torch.zeros(64, 28, 28, dtype=torch.uint8)
     images[:32, 4:24, 13:15] = 255
     images[32:, 6:22, 6:22] = 255
-    return images, torch.tensor([0] * 32 + [CLASSES.index("shape")] * 32)
+    return images, torch.tensor([1] * 32 + [OUTPUTS.index("shape")] * 32)
 
 
 def test_trained_written_and_read_back(tmp_path):
@@ -57,7 +73,7 @@ def test_a_missing_or_damaged_gate_is_one_sentence(tmp_path):
         read_gate(tmp_path / "gate.pt")
     images, classes = bars_and_squares()
     good = gate_file(train_gate(images, classes, GateConfig(epochs=1, width=4, threads=1)), 0.0, 4, 0.4)
-    for damage in ({"threshold": float("nan")}, {"classes": ["digit", "other"]}, {"width": 5}, {"format": "x"},
+    for damage in ({"threshold": float("nan")}, {"outputs": ["digit", "other"]}, {"width": 5}, {"format": "x"},
                    {"likeness_weight": -1.0}, {"likeness_weight": float("nan")}, {"likeness_weight": "0.4"},
                    {"members": 0}, {"members": 2}):
         write_gate(good | damage, tmp_path / "bad.pt")

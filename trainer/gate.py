@@ -34,8 +34,8 @@ from .paths import shipped_weights_dir
 log = logging.getLogger(__name__)
 
 CLASSES = ("digit", "letter", "symbol", "shape", "digits")  # the kinds of drawing; "digits": several
-# What the gate tells apart: each digit on its own, then the other kinds. Made to tell a 7 from a 1, it learns what
-# makes each digit one, where a single "digit" class let a digit-like T pass (README: the gate's letters).
+# What the gate tells apart: each digit on its own, then the other kinds. Made to tell a 7 from a 1 too, it learns
+# what makes each digit one: more of the held-out letters rejected than with one "digit" output (README).
 OUTPUTS = (*(str(digit) for digit in range(10)), *CLASSES[1:])
 DIGIT_OUTPUTS = 10
 FILE = "gate.pt"
@@ -81,8 +81,8 @@ def build_member(width: int) -> nn.Sequential:
 
 def digit_log_odds(logits: torch.Tensor) -> torch.Tensor:
     """[N, outputs] -> [N]: log P(any digit) - log P(not a digit), within about +-88 (float32's range: past it
-    the gate is sure either way). Probabilities summed rather than two logsumexps: a third of the time on one
-    image, and the gate runs on every stroke."""
+    the gate is sure either way). Probabilities summed rather than two logsumexps: half the time on one image,
+    and the gate runs on every stroke."""
     probabilities = (logits - logits.amax(1, keepdim=True)).exp()  # unnormalised: only their ratio counts
     tiny = torch.finfo(logits.dtype).tiny
     return (probabilities[:, :DIGIT_OUTPUTS].sum(1).clamp_min(tiny).log()

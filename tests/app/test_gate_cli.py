@@ -47,3 +47,17 @@ def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_we
     checked = np.r_[-np.inf, np.arange(1.0, 100.0)], np.zeros(100)
     weight, threshold, tried = chosen_weight({"drawn": checked}, (np.r_[-np.inf, np.full(9, 1.5)], np.zeros(10)))
     assert threshold == 1.0 and (combined(*checked, weight) < threshold).sum() == 1 and tried[weight] == 0.1
+
+
+def test_a_drawing_the_input_checks_reject_scores_minus_infinity():
+    from mnist_desktop.core.predictor import Predictor
+    from mnist_desktop.gate_cli import gate_scores
+    from trainer.gate import read_gate
+
+    predictor = Predictor()
+    predictor.load_all()
+    images = np.zeros((2, 28, 28), np.uint8)  # a filled blob (the input checks reject it) and a "1"
+    images[0, 4:24, 4:24] = 255
+    images[1, 4:24, 13:15] = 255
+    log_odds, likeness = gate_scores(predictor, read_gate()[0], images)
+    assert log_odds[0] == -np.inf and np.isfinite(log_odds[1]) and np.isfinite(likeness).all()

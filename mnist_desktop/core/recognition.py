@@ -90,7 +90,7 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
         item = inputs[k]
         own = {name: float(values[row]) for name, values in measures.items()}
         problem = item.problem or input_problem(own)
-        seven_problem = item.problem or input_problem(own, lines=not gate_judges)
+        seven_problem = item.problem or input_problem(own, shapes=not gate_judges)
         unfamiliar = unfamiliar_reason(own)
         probabilities = {i: out.probabilities[row] for i, out in outputs.items()}
         log_tails = {i: float(out.log_tail[row]) for i, out in outputs.items() if out.log_tail is not None}

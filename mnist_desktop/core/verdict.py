@@ -132,17 +132,20 @@ def input_measures(images: np.ndarray) -> dict[str, np.ndarray]:
             "holes": holes.reshape(images.shape[:-2])}
 
 
-def input_problem(measures: dict[str, float], lines: bool = True) -> str | None:
+def input_problem(measures: dict[str, float], shapes: bool = True) -> str | None:
     """Why the model input cannot be a digit, from one image's input_measures; None if it could be one.
-    ``lines``: also whether it has more line than a digit; the learned gate judges that itself (it learned
-    long drawings, and a slashed zero has more line than MNIST's digits)."""
+    ``shapes``: also whether it has more loops or more line than a digit; the learned gate judges those itself
+    (it learned grids and long drawings, and real pens draw digits these checks reject: a slashed zero has more
+    line than MNIST's digits, an 8 whose pen crosses where it starts has a third loop)."""
     if measures["ink"] > MAX_INK:
         return TOO_MUCH_INK
     if measures["width"] > MAX_STROKE_WIDTH:
         return NO_STROKES
+    if not shapes:
+        return None
     if measures["holes"] > MAX_HOLES:
         return unfamiliar_reason(measures, TOO_MANY_LOOPS)
-    if lines and measures["length"] > MAX_LENGTH:
+    if measures["length"] > MAX_LENGTH:
         return unfamiliar_reason(measures, TOO_MANY_LINES)
     return None
 

@@ -1,8 +1,7 @@
 import numpy as np
 
-from mnist_desktop.core.corpus import (DIGIT, DIGITS, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
-                                       LETTER, LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_CHOOSING_WRITING,
-                                       UNIPEN_HELD_OUT, arc, font_prototypes, is_held_out, line,
+from mnist_desktop.core.corpus import (DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES, LOOK_ALIKES,
+                                       NOT_A_DIGIT, UNIPEN_HELD_OUT, arc, font_prototypes, is_held_out, line,
                                        load_corpus, looks_like_0_or_1, make_corpus, part_of, prototypes,
                                        style_prototypes, unipen_prototypes)
 
@@ -24,12 +23,7 @@ def test_the_corpus_is_a_function_of_its_seed():
 def test_whole_sources_are_held_out():
     assert all(is_held_out(f"font:{family}/{FONT_FAMILIES[family][0]}") for family in HELD_OUT_FAMILIES)
     assert all(is_held_out(f"doodle:{kind}") for kind in HELD_OUT_DOODLES)
-    assert all(is_held_out(f"unipen:{writer}", kind) for writer in UNIPEN_HELD_OUT for kind in (DIGIT, DIGITS))
-    # imp's letters and symbols choose; every other held-out contributor's writing stays held out.
-    assert not any(is_held_out(f"unipen:{writer}", kind) for writer in UNIPEN_CHOOSING_WRITING
-                   for kind in (LETTER, SYMBOL))
-    assert all(is_held_out(f"unipen:{writer}", LETTER)
-               for writer in set(UNIPEN_HELD_OUT) - set(UNIPEN_CHOOSING_WRITING))
+    assert all(is_held_out(f"unipen:{writer}") for writer in UNIPEN_HELD_OUT)
     assert not any(is_held_out(source) for source in ("font:futura/futural", "doodle:star", "unipen:apb",
                                                       "style:slashed 0", "mnist"))
     assert set(HELD_OUT_DOODLES) < set(DOODLES)

@@ -1,9 +1,9 @@
 import numpy as np
 
-from mnist_desktop.core.corpus import (DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES, LOOK_ALIKES,
-                                       NOT_A_DIGIT, UNIPEN_HELD_OUT, arc, font_prototypes, is_held_out, line,
-                                       load_corpus, looks_like_0_or_1, make_corpus, part_of, prototypes,
-                                       style_prototypes, unipen_prototypes)
+from mnist_desktop.core.corpus import (DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES, LETTER,
+                                       LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT, Prototype, arc,
+                                       font_prototypes, is_held_out, line, load_corpus, looks_like_0_or_1, make_corpus,
+                                       part_of, prototypes, style_prototypes, unipen_prototypes)
 
 
 def few(found, step=97):
@@ -23,7 +23,10 @@ def test_the_corpus_is_a_function_of_its_seed():
 def test_whole_sources_are_held_out():
     assert all(is_held_out(f"font:{family}/{FONT_FAMILIES[family][0]}") for family in HELD_OUT_FAMILIES)
     assert all(is_held_out(f"doodle:{kind}") for kind in HELD_OUT_DOODLES)
-    assert all(is_held_out(f"unipen:{writer}") for writer in UNIPEN_HELD_OUT)
+    # UNIPEN's held-out contributors whole: their writing as well as their digits
+    kinds = (3, DIGIT), (NOT_A_DIGIT, LETTER), (NOT_A_DIGIT, SYMBOL)
+    assert all(part_of(Prototype(label, kind, f"unipen:{writer}", f"{writer}/1")) == "held_out"
+               for writer in UNIPEN_HELD_OUT for label, kind in kinds)
     assert not any(is_held_out(source) for source in ("font:futura/futural", "doodle:star", "unipen:apb",
                                                       "style:slashed 0", "mnist"))
     assert set(HELD_OUT_DOODLES) < set(DOODLES)

@@ -73,8 +73,10 @@ def test_where_they_look_says_so_when_the_drawing_is_not_a_digit(window, qtbot):
     window.compare.tabs.setCurrentWidget(where)
     for points in [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]:
         draw(qtbot, window.canvas, points)
-    qtbot.waitUntil(lambda: where.status.text().startswith("<b>Not a digit?</b> It looks like a symbol or a sign, "
-                                                           "so these maps show only"), timeout=20_000)
+    qtbot.waitUntil(lambda: where.status.text().startswith("<b>Not a digit?</b> ") and
+                    ", so these maps show only" in where.status.text(), timeout=20_000)
+    reason = window.answers.recognition.verdict.reason
+    assert where.status.text().startswith(f"<b>Not a digit?</b> {reason[:1].upper()}{reason[1:]}, so these maps")
     assert all(view.title.text().startswith(f"Iteration {n}: best guess") for n, view in where.maps.items())
     window.canvas.clear()
     with qtbot.waitSignal(where.shown, timeout=20_000):
@@ -106,5 +108,6 @@ def test_the_maps_of_a_drawing_that_is_not_a_digit_say_they_explain_a_best_guess
     draw(qtbot, window.canvas, [(0.7, 0.25), (0.3, 0.75)])
     qtbot.waitUntil(lambda: inside.explanation is not None and inside.explanation.inside.image is window.answers.image,
                     timeout=10_000)
-    assert inside.status.text().startswith("<b>Not a digit?</b> Too many closed loops for a digit, so these maps "
+    reason = window.answers.recognition.verdict.reason  # the gate's: it judges the loops (each model alone: too many)
+    assert inside.status.text().startswith(f"<b>Not a digit?</b> {reason[:1].upper()}{reason[1:]}, so these maps "
                                            "show only what pushed iteration 5 towards its best guess")

@@ -38,8 +38,8 @@ log = logging.getLogger(__name__)
 CLASSES = ("digit", "letter", "symbol", "shape", "digits")  # the kinds of drawing; "digits": several
 # What the gate tells apart: each digit on its own, then the other kinds. Made to tell a 7 from a 1 too, it learns
 # what makes each digit one: more of the held-out letters rejected than with one "digit" output (README).
-OUTPUTS = (*(str(digit) for digit in range(10)), *CLASSES[1:])
 DIGIT_OUTPUTS = 10
+OUTPUTS = (*(str(digit) for digit in range(DIGIT_OUTPUTS)), *CLASSES[1:])
 FILE = "gate.pt"
 FORMAT = "mnist-desktop-gate"
 RESTORE = "Run mnist-desktop gate to write it again."
@@ -96,7 +96,7 @@ def targets(labels: torch.Tensor, kinds: torch.Tensor) -> torch.Tensor:
     return torch.where(labels >= 0, labels.long(), kinds.long() - 1 + DIGIT_OUTPUTS)
 
 
-CLEAR = 0.7  # the share of "not a digit" one class must hold for the gate to say what it sees
+CLEAR = 0.7  # the share of "not a digit" one kind must hold for the gate to say what it sees
 
 
 def what_it_sees(logits: torch.Tensor) -> list[str | None]:

@@ -72,12 +72,11 @@ def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.nd
 
     from trainer.gate import digit_log_odds, gate_logits
 
-    from .core.verdict import input_measures, input_problem
+    from .core.verdict import input_measures, input_problem, measures_of
 
     images = images.astype(np.float32) / 255.0
     measures = input_measures(images)
-    passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}, shapes=False)
-                       is None for k in range(len(images))], bool)
+    passed = np.array([input_problem(measures_of(measures, k), shapes=False) is None for k in range(len(images))], bool)
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
     log_odds = digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy()

@@ -17,7 +17,8 @@ from .preprocess import MIN_INK, to_mnist
 from .raster import grey_levels
 from .render import is_speck, render_as_drawn, render_strokes
 from .strokes import Drawing
-from .verdict import EMPTY, SPECK, GateOpinion, Verdict, input_measures, input_problem, judge, unfamiliar_reason
+from .verdict import (EMPTY, SPECK, GateOpinion, Verdict, input_measures, input_problem, judge, measures_of,
+                      unfamiliar_reason)
 
 if TYPE_CHECKING:  # the window imports this before torch has loaded
     from .predictor import Predictor
@@ -88,7 +89,7 @@ def recognise(predictor: Predictor | None, inputs: list[ModelInput], headline: i
     results = [Recognition(item.image, Verdict(None, item.problem, None, None)) for item in inputs]
     for row, k in enumerate(seen if lead is not None else []):
         item = inputs[k]
-        own = {name: float(values[row]) for name, values in measures.items()}
+        own = measures_of(measures, row)
         problem = item.problem or input_problem(own)
         seven_problem = item.problem or input_problem(own, shapes=not gate_judges)
         unfamiliar = unfamiliar_reason(own)

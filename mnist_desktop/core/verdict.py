@@ -132,6 +132,11 @@ def input_measures(images: np.ndarray) -> dict[str, np.ndarray]:
             "holes": holes.reshape(images.shape[:-2])}
 
 
+def measures_of(measures: dict[str, np.ndarray], row: int) -> dict[str, float]:
+    """One image's measures, from input_measures of a batch [N, 28, 28]."""
+    return {name: float(values[row]) for name, values in measures.items()}
+
+
 def input_problem(measures: dict[str, float], shapes: bool = True) -> str | None:
     """Why the model input cannot be a digit, from one image's input_measures; None if it could be one.
     ``shapes``: also whether it has more loops or more line than a digit; the learned gate judges those itself

@@ -245,11 +245,10 @@ def sample_inputs(samples: list[Sample]) -> list:
 def print_threshold_quantiles(predictor, images: np.ndarray) -> None:
     """Where verdict.py's thresholds come from: on MNIST's test digits that pass the input checks, the
     quantile of each digit-likeness that makes the rejected share, input checks included, 1%."""
-    from mnist_desktop.core.verdict import input_measures, input_problem
+    from mnist_desktop.core.verdict import input_measures, input_problem, measures_of
 
     measures = input_measures(images)
-    passed = np.array([input_problem({name: float(values[k]) for name, values in measures.items()}) is None
-                       for k in range(len(images))])
+    passed = np.array([input_problem(measures_of(measures, k)) is None for k in range(len(images))])
     level = (0.01 * len(images) - (~passed).sum()) / passed.sum()
     tails = np.stack([out.log_tail for out in predictor.outputs(images).values() if out.log_tail is not None])
     shapes = predictor.shape_log_tails(images)

@@ -685,9 +685,10 @@ def make_corpus(seed: int, found: list[Prototype], progress: Callable[[int, int]
 
 
 def corpus_key(seed: int, found: list[Prototype]) -> str:
-    """Names the cached file: the recipe's version, the seed and the prototypes' sources and sizes."""
+    """Names the cached file: the recipe's version, the seed and the prototypes' sources, sizes and parts (a
+    change of what is held out or kept for tuning makes the corpus again)."""
     summary = json.dumps([VERSION, seed, len(found), sum(p.copies for p in found),
-                          sorted({p.source for p in found})]).encode()
+                          sorted({p.source for p in found}), [part_of(p) for p in found]]).encode()
     return hashlib.sha256(summary).hexdigest()[:16]
 
 

@@ -1,5 +1,6 @@
 import numpy as np
 
+from mnist_desktop.core import corpus
 from mnist_desktop.core.corpus import (DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES, LETTER,
                                        LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT, Prototype, arc,
                                        font_prototypes, is_held_out, line, load_corpus, looks_like_0_or_1, make_corpus,
@@ -59,3 +60,12 @@ def test_the_corpus_is_kept_in_the_cache(tmp_path):
     assert np.array_equal(made.images, again.images) and list(made.parts) == list(again.parts)
     kept[0].write_bytes(b"not a corpus")
     assert np.array_equal(load_corpus(3, found, tmp_path).images, made.images)  # made again
+
+
+def test_a_new_split_makes_the_corpus_again(tmp_path, monkeypatch):
+    found = few(list(style_prototypes()), step=400)
+    made = load_corpus(3, found, tmp_path)
+    monkeypatch.setattr(corpus, "TUNE_SHARE", 1)  # every choosing glyph kept for tuning
+    again = load_corpus(3, found, tmp_path)
+    assert len(list(tmp_path.iterdir())) == 2
+    assert set(made.parts) == {"tune", "train"} and set(again.parts) == {"tune"}

@@ -27,10 +27,15 @@ def rejected(verdict: Verdict | None) -> bool:
     return verdict is not None and not verdict.is_digit and verdict.reason not in (None, EMPTY)
 
 
+def reason_capitalised(verdict: Verdict) -> str:
+    """The verdict's reason as the start of a sentence."""
+    return verdict.reason[:1].upper() + verdict.reason[1:]
+
+
 def not_a_digit_html(verdict: Verdict, best_guess: bool = True) -> str:
     """"Not a digit?", the reason, and the best guess underneath when the models made one (and it is asked
     for)."""
-    text = f"<span style='color:{UNSURE_COLOR}'><b>Not a digit?</b></span> {verdict.reason[:1].upper()}{verdict.reason[1:]}."
+    text = f"<span style='color:{UNSURE_COLOR}'><b>Not a digit?</b></span> {reason_capitalised(verdict)}."
     if best_guess and verdict.guess is not None:
         text += f"<br>Best guess: {verdict.guess} ({verdict.confidence * 100:.0f}%)"
     return text
@@ -38,7 +43,7 @@ def not_a_digit_html(verdict: Verdict, best_guess: bool = True) -> str:
 
 def best_guess_note(verdict: Verdict, whose: str) -> str:
     """Said above attribution maps of a drawing that is not a digit: they explain only a best guess."""
-    return (f"<b>Not a digit?</b> {verdict.reason[:1].upper()}{verdict.reason[1:]}, so these maps show only what "
+    return (f"<b>Not a digit?</b> {reason_capitalised(verdict)}, so these maps show only what "
             f"pushed {whose} towards its best guess, not why the drawing is that digit. ")
 
 

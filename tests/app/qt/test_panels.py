@@ -3,6 +3,7 @@ import numpy as np
 
 from trainer.iterations import ITERATIONS
 
+from mnist_desktop._qt.widgets.panels import reason_capitalised
 from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK
 
 from tests.app.conftest import draw, settle
@@ -73,10 +74,10 @@ def test_the_compare_cards_are_headed_by_the_sevens_verdict(window, qtbot):
     stroke_of = [(0.5, 0.2), (0.5, 0.8)], [(0.2, 0.5), (0.8, 0.5)]
     for points in stroke_of:
         draw(qtbot, window.canvas, points)
-    reason = window.answers.recognition.verdict.reason
-    assert reason is not None
+    verdict = window.answers.recognition.verdict
+    assert verdict.reason is not None
     header = window.compare.agreement.text()
-    assert "Not a digit?" in header and f"{reason[:1].upper()}{reason[1:]}." in header
+    assert "Not a digit?" in header and f"{reason_capitalised(verdict)}." in header
     assert "Best guesses: 4 from" in header and "agree" not in header
 
 

@@ -4,6 +4,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from mnist_desktop._qt.widgets.panels import reason_capitalised
 from mnist_desktop.core.inside import conv_layers
 
 from tests.app.conftest import draw, loop_stroke, stroke, vertical_stroke
@@ -75,8 +76,8 @@ def test_where_they_look_says_so_when_the_drawing_is_not_a_digit(window, qtbot):
         draw(qtbot, window.canvas, points)
     qtbot.waitUntil(lambda: where.status.text().startswith("<b>Not a digit?</b> ") and
                     ", so these maps show only" in where.status.text(), timeout=20_000)
-    reason = window.answers.recognition.verdict.reason
-    assert where.status.text().startswith(f"<b>Not a digit?</b> {reason[:1].upper()}{reason[1:]}, so these maps")
+    reason = reason_capitalised(window.answers.recognition.verdict)
+    assert where.status.text().startswith(f"<b>Not a digit?</b> {reason}, so these maps")
     assert all(view.title.text().startswith(f"Iteration {n}: best guess") for n, view in where.maps.items())
     window.canvas.clear()
     with qtbot.waitSignal(where.shown, timeout=20_000):
@@ -108,6 +109,7 @@ def test_the_maps_of_a_drawing_that_is_not_a_digit_say_they_explain_a_best_guess
     draw(qtbot, window.canvas, [(0.7, 0.25), (0.3, 0.75)])
     qtbot.waitUntil(lambda: inside.explanation is not None and inside.explanation.inside.image is window.answers.image,
                     timeout=10_000)
-    reason = window.answers.recognition.verdict.reason  # the gate's: it judges the loops (each model alone: too many)
-    assert inside.status.text().startswith(f"<b>Not a digit?</b> {reason[:1].upper()}{reason[1:]}, so these maps "
+    # The gate's reason: it judges the loops itself (each model alone: too many).
+    reason = reason_capitalised(window.answers.recognition.verdict)
+    assert inside.status.text().startswith(f"<b>Not a digit?</b> {reason}, so these maps "
                                            "show only what pushed iteration 5 towards its best guess")

@@ -39,8 +39,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="of the corpus and the training (default 0)")
     parser.add_argument("--epochs", type=int, default=None, help="default: trainer.gate.GateConfig's")
     parser.add_argument("--weights-dir", help="where to write gate.pt (default: the shipped weights)")
+    parser.add_argument("--held-out-writers", metavar="NAMES", type=writer_names, default=None,
+                        help="UNIPEN's contributors held out whole, comma-separated, or none: another fold, to "
+                             "measure the others by (default: UNIPEN_HELD_OUT in core/corpus.py)")
     parser.add_argument("--measure-only", action="store_true",
                         help="train nothing: print the figures of the gate.pt already in --weights-dir")
+
+
+def writer_names(text: str) -> tuple[str, ...]:
+    """--held-out-writers' value: "imp,kai" -> ("imp", "kai"); "none" -> ()."""
+    return () if text.strip().lower() == "none" else tuple(name.strip() for name in text.split(",") if name.strip())
+
+
+def check_writers(held_out_writers: tuple[str, ...], found: list) -> None:
+    """Raises a ConfigError naming any of --held-out-writers that the corpus' UNIPEN drawings do not have."""
+    from trainer.errors import ConfigError
+
+    have = sorted({p.source.partition(":")[2] for p in found if p.source.startswith("unipen:")})
+    unknown = [name for name in held_out_writers if name not in have]
+    if unknown and have:
+        raise ConfigError(f"--held-out-writers: no UNIPEN contributor {', '.join(unknown)}; the folder has "
+                          f"{', '.join(have)}.")
 
 
 def verdicts(predictor, inputs: list) -> list:
@@ -148,9 +167,10 @@ def answers(predictor, images: np.ndarray, labels: np.ndarray) -> tuple[float, f
             float(np.mean([not v.is_digit for v in found])))
 
 
-def style_figures(predictor, seed: int, unipen: Path | None) -> list[tuple[str, float, float, int]]:
+def style_figures(predictor, seed: int, unipen: Path | None, held_out_writers: tuple[str, ...]
+                  ) -> list[tuple[str, float, float, int]]:
     """(what, share right, share rejected, how many): each style MNIST lacks (STYLE_DRAWINGS, jittered, a seed
-    of their own) and the held-out writers' pen digits drawn as they are."""
+    of their own) and the held-out writers' pen digits drawn as they are (if they have any)."""
     from .core.drawn_digits import held_out_unipen, style_digits
 
     images, labels, names = style_digits(seed + STYLE_SEED, STYLE_DRAWINGS)
@@ -158,8 +178,10 @@ def style_figures(predictor, seed: int, unipen: Path | None) -> list[tuple[str, 
     rows = [(name, *answers(predictor, images[names == name], labels[names == name]), int((names == name).sum()))
             for name in dict.fromkeys(names)]
     if unipen is not None:
-        images, labels = held_out_unipen(unipen)
-        rows.append(("held-out writers' pen digits, as drawn", *answers(predictor, images, labels), len(labels)))
+        images, labels = held_out_unipen(unipen, held_out_writers)
+        if len(labels):
+            rows.append(("held-out writers' pen digits, as drawn", *answers(predictor, images, labels),
+                         len(labels)))
     return rows
 
 
@@ -170,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     from trainer.gate import GateConfig, gate_file, gate_path, read_gate, targets, train_gate, write_gate
     from trainer.paths import user_cache_dir
 
-    from .core.corpus import load_corpus, mnist_prototypes, prototypes
+    from .core.corpus import UNIPEN_HELD_OUT, load_corpus, mnist_prototypes, prototypes
     from .core.predictor import Predictor
 
     try:
@@ -178,14 +200,17 @@ def run(args: argparse.Namespace) -> int:
         path = gate_path(Path(args.weights_dir) if args.weights_dir else None)
         if args.measure_only:
             read_gate(path)  # before the corpus: a gate that cannot be read is one sentence at once
-        images, labels = load_mnist("train", args.data_dir)
-        mnist = mnist_prototypes(images[::MNIST_STEP].numpy(), labels[::MNIST_STEP].numpy())
         unipen = Path(args.unipen) if args.unipen else None
-        found = prototypes(unipen, mnist)
+        found = prototypes(unipen)
         if not args.unipen:
             print("warning: no UNIPEN folder (--unipen): the corpus has no real pen drawings", file=sys.stderr)
+        held_out_writers = UNIPEN_HELD_OUT if args.held_out_writers is None else args.held_out_writers
+        check_writers(held_out_writers, found)
+        images, labels = load_mnist("train", args.data_dir)
+        found += mnist_prototypes(images[::MNIST_STEP].numpy(), labels[::MNIST_STEP].numpy())
         corpus = load_corpus(args.seed, found, user_cache_dir(),
-                             lambda done, total: print(f"\rcorpus: {done:,} of {total:,} drawn", end="", flush=True))
+                             lambda done, total: print(f"\rcorpus: {done:,} of {total:,} drawn", end="", flush=True),
+                             held_out_writers)
         train = corpus.parts == "train"
         print(f"\rcorpus: {len(corpus.images):,} images, {train.sum():,} to train on "
               f"({time.perf_counter() - start:.0f} s)")
@@ -234,7 +259,7 @@ def run(args: argparse.Namespace) -> int:
                 inputs = [image_input(load_image(folder / row["image"])) for row in csv.DictReader(f)]
             print(f"  hwd1000: {rejected(predictor, inputs).mean():.2%} of {len(inputs):,} (evaluation only)")
         print("read right / called not a digit, with the verdict on:")
-        for what, right, share, count in style_figures(predictor, args.seed, unipen):
+        for what, right, share, count in style_figures(predictor, args.seed, unipen, held_out_writers):
             print(f"  {what}: {right:.1%} right, {share:.1%} rejected, of {count:,}")
     except MnistDesktopError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -92,16 +92,17 @@ class Prototype:
     jitter: float = 1.0  # real handwriting gets less
 
 
-def is_held_out(source: str) -> bool:
-    """Whether items of this source are never used for choosing."""
+def is_held_out(source: str, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> bool:
+    """Whether items of this source are never used for choosing (``held_out_writers``: UNIPEN's contributors
+    held out, another fold of them when the gate is made to measure the others)."""
     where, _, what = source.partition(":")
-    return {"font": what.split("/")[0] in HELD_OUT_FAMILIES, "unipen": what in UNIPEN_HELD_OUT,
+    return {"font": what.split("/")[0] in HELD_OUT_FAMILIES, "unipen": what in held_out_writers,
             "doodle": what in HELD_OUT_DOODLES}.get(where, False)
 
 
-def part_of(prototype: Prototype) -> str:
+def part_of(prototype: Prototype, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> str:
     """"held_out", "tune" or "train"."""
-    if is_held_out(prototype.source):
+    if is_held_out(prototype.source, held_out_writers):
         return "held_out"
     digest = hashlib.sha256(prototype.group.encode()).digest()
     return "tune" if digest[0] % TUNE_SHARE == 0 else "train"
@@ -659,17 +660,17 @@ def mnist_prototypes(images: np.ndarray, labels: np.ndarray) -> list[Prototype]:
             for k, (label, drawing) in enumerate(zip(labels.tolist(), drawings)) if drawing is not None]
 
 
-def prototypes(unipen: Path | None, mnist: list[Prototype] = ()) -> list[Prototype]:
-    """Every drawing the corpus is made from, in a fixed order: fonts, styles, doodles, UNIPEN (if its folder
-    is given), MNIST's traced digits (mnist_prototypes)."""
+def prototypes(unipen: Path | None) -> list[Prototype]:
+    """The drawings the corpus is made from besides MNIST's traced digits (mnist_prototypes, which follow
+    them), in a fixed order: fonts, styles, doodles, UNIPEN (if its folder is given)."""
     found = [*font_prototypes(), *style_prototypes(), *doodle_prototypes()]
     if unipen is not None:
         found += unipen_prototypes(unipen)
-    return found + list(mnist)
+    return found
 
 
-def make_corpus(seed: int, found: list[Prototype], progress: Callable[[int, int], None] = lambda done, total: None
-                ) -> Corpus:
+def make_corpus(seed: int, found: list[Prototype], progress: Callable[[int, int], None] = lambda done, total: None,
+                held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> Corpus:
     """Every prototype's copies, jittered and rendered; item k from default_rng([seed, k])."""
     specs = [prototype for prototype in found for _ in range(prototype.copies)]
     images, keep = np.zeros((len(specs), 28, 28), np.uint8), np.zeros(len(specs), bool)
@@ -680,15 +681,15 @@ def make_corpus(seed: int, found: list[Prototype], progress: Callable[[int, int]
         if k % 2000 == 0:
             progress(k, len(specs))
     corpus = Corpus(images, np.array([p.label for p in specs], np.int8), np.array([p.kind for p in specs], np.int8),
-                    np.array([p.source for p in specs]), np.array([part_of(p) for p in specs]))
+                    np.array([p.source for p in specs]), np.array([part_of(p, held_out_writers) for p in specs]))
     return corpus.select(keep)
 
 
-def corpus_key(seed: int, found: list[Prototype]) -> str:
+def corpus_key(seed: int, found: list[Prototype], held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> str:
     """Names the cached file: the recipe's version, the seed and the prototypes' sources, sizes and parts (a
     change of what is held out or kept for tuning makes the corpus again)."""
     summary = json.dumps([VERSION, seed, len(found), sum(p.copies for p in found),
-                          sorted({p.source for p in found}), [part_of(p) for p in found]]).encode()
+                          sorted({p.source for p in found}), [part_of(p, held_out_writers) for p in found]]).encode()
     return hashlib.sha256(summary).hexdigest()[:16]
 
 
@@ -697,9 +698,10 @@ MAX_CACHE_BYTES = 2_000_000_000  # the cached corpus is tens of MB (785 bytes an
 
 
 def load_corpus(seed: int, found: list[Prototype], cache: Path,
-                progress: Callable[[int, int], None] = lambda done, total: None) -> Corpus:
+                progress: Callable[[int, int], None] = lambda done, total: None,
+                held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> Corpus:
     """The corpus from ``cache``, made and kept there if it is not there yet (or cannot be read)."""
-    path = cache / f"gate-corpus-{corpus_key(seed, found)}.pt"
+    path = cache / f"gate-corpus-{corpus_key(seed, found, held_out_writers)}.pt"
     if path.is_file():
         try:
             kept = load_torch_file(path, max_bytes=MAX_CACHE_BYTES)
@@ -707,7 +709,7 @@ def load_corpus(seed: int, found: list[Prototype], cache: Path,
                             for name in FIELDS))
         except (CheckpointError, KeyError, TypeError) as e:
             log.warning("the cached corpus %s cannot be used (%s); making it again", path, e)
-    corpus = make_corpus(seed, found, progress)
+    corpus = make_corpus(seed, found, progress, held_out_writers)
     save_checkpoint({name: torch.from_numpy(value) if value.dtype.kind != "U" else value.tolist()
                      for name, value in vars(corpus).items()}, path)
     return corpus

@@ -45,7 +45,8 @@ def traced_mnist(images: np.ndarray, progress: Callable[[int, int], None] = lamb
     return found
 
 
-def unipen_digits(folder: Path, held_out: bool) -> tuple[list[Paths], np.ndarray]:
+def unipen_digits(folder: Path, held_out: bool, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT
+                  ) -> tuple[list[Paths], np.ndarray]:
     """UNIPEN's digits of the held-out contributors (``held_out``) or of the others, and their labels."""
     path = folder / "digits.json"
     try:
@@ -53,7 +54,7 @@ def unipen_digits(folder: Path, held_out: bool) -> tuple[list[Paths], np.ndarray
             drawings = json.load(f)
     except (OSError, ValueError) as e:
         raise DataNotFoundError(f"Cannot read {path} ({e}): the UNIPEN folder needs digits.json.") from e
-    chosen = [d for d in drawings if (d["writer"].split("/")[0] in UNIPEN_HELD_OUT) == held_out]
+    chosen = [d for d in drawings if (d["writer"].split("/")[0] in held_out_writers) == held_out]
     return ([[np.asarray(s, np.float64).reshape(-1, 2) for s in d["strokes"] if len(s)] for d in chosen],
             np.array([int(d["label"]) for d in chosen], np.int64))
 
@@ -104,12 +105,13 @@ def training_digits(mnist_images: np.ndarray, mnist_labels: np.ndarray, unipen: 
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 
-def held_out_unipen(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+def held_out_unipen(folder: Path, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """The held-out contributors' digits drawn as they are (no jitter): float32 [N, 28, 28] and labels."""
-    paths, labels = unipen_digits(folder, held_out=True)
+    paths, labels = unipen_digits(folder, True, held_out_writers)
     images = [drawn(p) for p in paths]
     kept = [k for k, image in enumerate(images) if image is not None]
-    return np.stack([images[k] for k in kept]), labels[kept]
+    return np.stack([images[k] for k in kept]) if kept else np.zeros((0, 28, 28), np.float32), labels[kept]
 
 
 def hwd_pictures(folder: Path) -> tuple[np.ndarray, np.ndarray]:

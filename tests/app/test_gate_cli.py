@@ -4,7 +4,7 @@ import numpy as np
 
 from mnist_desktop.command import launch
 from mnist_desktop.core.verdict import combined
-from mnist_desktop.gate_cli import LIKENESS_WEIGHTS, RATE, chosen_weight
+from mnist_desktop.gate_cli import LIKENESS_WEIGHTS, RATE, chosen_weight, writer_names
 
 
 def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
@@ -15,6 +15,15 @@ def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
     (tmp_path / "gate.pt").write_bytes(b"not a gate")
     assert launch(["gate", "--measure-only", "--weights-dir", str(tmp_path)]) == 2
     assert "Run mnist-desktop gate to write it again." in capsys.readouterr().err
+
+
+def test_held_out_writers_are_named_or_none_and_an_unknown_one_is_one_sentence(capsys, unipen_dir):
+    assert writer_names("apb, tos") == ("apb", "tos") and writer_names("None") == ()
+    assert launch(["gate", "--unipen", str(unipen_dir), "--held-out-writers", "apb,zed",
+                   "--weights-dir", "/nonexistent"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: --held-out-writers: no UNIPEN contributor zed; the folder has apb, cea")
+    assert len(err.splitlines()) == 1
 
 
 def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_weight_most_non_digits():

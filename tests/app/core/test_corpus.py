@@ -31,6 +31,10 @@ def test_whole_sources_are_held_out():
     assert not any(is_held_out(source) for source in ("font:futura/futural", "doodle:star", "unipen:apb",
                                                       "style:slashed 0", "mnist"))
     assert set(HELD_OUT_DOODLES) < set(DOODLES)
+    # Another fold of contributors: those named are held out, the others choose; fonts and doodles as before.
+    assert part_of(Prototype(3, DIGIT, "unipen:apb", "apb/1"), ("apb", "tos")) == "held_out"
+    assert not is_held_out("unipen:imp", ("apb", "tos")) and not is_held_out("unipen:imp", ())
+    assert is_held_out(f"doodle:{HELD_OUT_DOODLES[0]}", ()) and not is_held_out("doodle:star", ("apb",))
     # The rest is split by group: every copy of a glyph falls on the same side.
     found = list(font_prototypes())
     parts = {}
@@ -69,3 +73,12 @@ def test_a_new_split_makes_the_corpus_again(tmp_path, monkeypatch):
     again = load_corpus(3, found, tmp_path)
     assert len(list(tmp_path.iterdir())) == 2
     assert set(made.parts) == {"tune", "train"} and set(again.parts) == {"tune"}
+
+
+def test_another_fold_of_contributors_makes_its_own_corpus(tmp_path, unipen_dir):
+    found = few(list(unipen_prototypes(unipen_dir)), step=60)
+    usual, fold = load_corpus(3, found, tmp_path), load_corpus(3, found, tmp_path, held_out_writers=("apb", "tos"))
+    assert len(list(tmp_path.iterdir())) == 2 and np.array_equal(usual.images, fold.images)
+    writers = np.char.partition(usual.sources.astype(str), ":")[:, 2]
+    assert set(writers[fold.parts == "held_out"]) == {"apb", "tos"}
+    assert set(writers[usual.parts == "held_out"]) == set(writers) - {"apb", "tos"}

@@ -48,7 +48,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def writer_names(text: str) -> tuple[str, ...]:
     """--held-out-writers' value: "imp,kai" -> ("imp", "kai"); "none" -> ()."""
-    return () if text.strip().lower() == "none" else tuple(name.strip() for name in text.split(",") if name.strip())
+    if text.strip().lower() == "none":
+        return ()
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("name UNIPEN's contributors to hold out, comma-separated, or none")
+    return names
 
 
 def check_writers(held_out_writers: tuple[str, ...], found: list) -> None:

@@ -1,6 +1,9 @@
 """``mnist-desktop gate``: its bad input is one sentence, and how it chooses the weight of the digit-likeness and
 the threshold (the whole command trains for minutes; its figures are in the README)."""
+import argparse
+
 import numpy as np
+import pytest
 
 from mnist_desktop.command import launch
 from mnist_desktop.core.verdict import combined
@@ -19,6 +22,8 @@ def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
 
 def test_held_out_writers_are_named_or_none_and_an_unknown_one_is_one_sentence(capsys, unipen_dir):
     assert writer_names("apb, tos") == ("apb", "tos") and writer_names("None") == ()
+    with pytest.raises(argparse.ArgumentTypeError):
+        writer_names(" , ")
     assert launch(["gate", "--unipen", str(unipen_dir), "--held-out-writers", "apb,zed",
                    "--weights-dir", "/nonexistent"]) == 2
     err = capsys.readouterr().err.strip()

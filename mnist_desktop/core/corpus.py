@@ -22,6 +22,7 @@ it under the per-user cache folder (``mnist-desktop gate`` makes it).
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -695,6 +696,18 @@ def corpus_key(seed: int, found: list[Prototype], held_out_writers: tuple[str, .
 
 FIELDS = ("images", "labels", "kinds", "sources", "parts")
 MAX_CACHE_BYTES = 2_000_000_000  # the cached corpus is tens of MB (785 bytes an item); far beyond is not ours
+KEPT_CORPORA = 3  # in the cache: those used last, e.g. the usual split and two folds of --held-out-writers
+
+
+def forget_older_corpora(cache: Path) -> None:
+    """Deletes the cached corpora beyond the KEPT_CORPORA used last: each is tens of MB, and any can be drawn
+    again."""
+    try:
+        found = sorted(cache.glob("gate-corpus-*.pt"), key=lambda path: path.stat().st_mtime, reverse=True)
+        for old in found[KEPT_CORPORA:]:
+            old.unlink()
+    except OSError as e:  # a file another run deleted first, a folder we may not write: the cache stays larger
+        log.warning("older cached corpora in %s were not deleted (%s)", cache, e)
 
 
 def load_corpus(seed: int, found: list[Prototype], cache: Path,
@@ -705,6 +718,8 @@ def load_corpus(seed: int, found: list[Prototype], cache: Path,
     if path.is_file():
         try:
             kept = load_torch_file(path, max_bytes=MAX_CACHE_BYTES)
+            with contextlib.suppress(OSError):
+                path.touch()  # used now: the last of the cache to be forgotten
             return Corpus(*(np.asarray(kept[name]) if isinstance(kept[name], list) else kept[name].numpy()
                             for name in FIELDS))
         except (CheckpointError, KeyError, TypeError) as e:
@@ -712,4 +727,5 @@ def load_corpus(seed: int, found: list[Prototype], cache: Path,
     corpus = make_corpus(seed, found, progress, held_out_writers)
     save_checkpoint({name: torch.from_numpy(value) if value.dtype.kind != "U" else value.tolist()
                      for name, value in vars(corpus).items()}, path)
+    forget_older_corpora(cache)
     return corpus

@@ -1,8 +1,10 @@
+import os
+
 import numpy as np
 
 from mnist_desktop.core import corpus
-from mnist_desktop.core.corpus import (DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES, LETTER,
-                                       LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT, Prototype, arc,
+from mnist_desktop.core.corpus import (DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
+                                       KEPT_CORPORA, LETTER, LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT, Prototype, arc,
                                        font_prototypes, is_held_out, line, load_corpus, looks_like_0_or_1, make_corpus,
                                        part_of, prototypes, style_prototypes, unipen_prototypes)
 
@@ -82,3 +84,20 @@ def test_another_fold_of_contributors_makes_its_own_corpus(tmp_path, unipen_dir)
     writers = np.char.partition(usual.sources.astype(str), ":")[:, 2]
     assert set(writers[fold.parts == "held_out"]) == {"apb", "tos"}
     assert set(writers[usual.parts == "held_out"]) == set(writers) - {"apb", "tos"}
+
+
+def test_the_cache_keeps_the_corpora_used_last(tmp_path):
+    found = few(list(style_prototypes()), step=400)
+    older = [tmp_path / f"gate-corpus-old{k}.pt" for k in range(KEPT_CORPORA + 1)]
+    for age, path in enumerate(older):
+        path.write_bytes(b"a corpus of another recipe")
+        os.utime(path, (1_000_000 - age, 1_000_000 - age))  # older[0] was used last
+    made = load_corpus(3, found, tmp_path)
+    new = set(tmp_path.iterdir()) - set(older)
+    assert len(new) == 1 and set(tmp_path.iterdir()) == new | set(older[:KEPT_CORPORA - 1])
+    older[1].touch()  # used after the new one was made
+    load_corpus(4, found, tmp_path)  # another seed: a second new corpus
+    kept = set(tmp_path.iterdir())
+    assert len(kept) == KEPT_CORPORA and older[1] in kept and older[0] not in kept
+    assert np.array_equal(load_corpus(3, found, tmp_path).images, made.images)  # kept, read back
+    assert set(tmp_path.iterdir()) == kept

@@ -697,13 +697,14 @@ def corpus_key(seed: int, found: list[Prototype], held_out_writers: tuple[str, .
 FIELDS = ("images", "labels", "kinds", "sources", "parts")
 MAX_CACHE_BYTES = 2_000_000_000  # the cached corpus is tens of MB (785 bytes an item); far beyond is not ours
 KEPT_CORPORA = 3  # in the cache: those used last, e.g. the usual split and two folds of --held-out-writers
+CACHED_NAME = "gate-corpus-{}.pt"  # a cached corpus' file name, from its corpus_key
 
 
 def forget_older_corpora(cache: Path) -> None:
     """Deletes the cached corpora beyond the KEPT_CORPORA used last: each is tens of MB, and any can be drawn
     again."""
     try:
-        found = sorted(cache.glob("gate-corpus-*.pt"), key=lambda path: path.stat().st_mtime, reverse=True)
+        found = sorted(cache.glob(CACHED_NAME.format("*")), key=lambda path: path.stat().st_mtime, reverse=True)
         for old in found[KEPT_CORPORA:]:
             old.unlink()
     except OSError as e:  # a file another run deleted first, a folder we may not write: the cache stays larger
@@ -714,7 +715,7 @@ def load_corpus(seed: int, found: list[Prototype], cache: Path,
                 progress: Callable[[int, int], None] = lambda done, total: None,
                 held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> Corpus:
     """The corpus from ``cache``, made and kept there if it is not there yet (or cannot be read)."""
-    path = cache / f"gate-corpus-{corpus_key(seed, found, held_out_writers)}.pt"
+    path = cache / CACHED_NAME.format(corpus_key(seed, found, held_out_writers))
     if path.is_file():
         try:
             kept = load_torch_file(path, max_bytes=MAX_CACHE_BYTES)

@@ -3,10 +3,11 @@ import os
 import numpy as np
 
 from mnist_desktop.core import corpus
-from mnist_desktop.core.corpus import (DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
-                                       KEPT_CORPORA, LETTER, LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT, Prototype, arc,
-                                       font_prototypes, is_held_out, line, load_corpus, looks_like_0_or_1, make_corpus,
-                                       part_of, prototypes, style_prototypes, unipen_prototypes)
+from mnist_desktop.core.corpus import (CACHED_NAME, DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
+                                       KEPT_CORPORA, LETTER, LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT,
+                                       Prototype, arc, font_prototypes, is_held_out, line, load_corpus,
+                                       looks_like_0_or_1, make_corpus, part_of, prototypes, style_prototypes,
+                                       unipen_prototypes)
 
 
 def few(found, step=97):
@@ -88,7 +89,7 @@ def test_another_fold_of_contributors_makes_its_own_corpus(tmp_path, unipen_dir)
 
 def test_the_cache_keeps_the_corpora_used_last(tmp_path):
     found = few(list(style_prototypes()), step=400)
-    older = [tmp_path / f"gate-corpus-old{k}.pt" for k in range(KEPT_CORPORA + 1)]
+    older = [tmp_path / CACHED_NAME.format(f"old{k}") for k in range(KEPT_CORPORA + 1)]
     for age, path in enumerate(older):
         path.write_bytes(b"a corpus of another recipe")
         os.utime(path, (1_000_000 - age, 1_000_000 - age))  # older[0] was used last

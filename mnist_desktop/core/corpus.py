@@ -170,8 +170,10 @@ def font_prototypes() -> Iterator[Prototype]:
 UNIPEN_FILES = ("digits.json", "letters.json", "symbols.json")
 # Jittered copies of each real pen drawing, and how much jitter: many of the letters and symbols, so that real
 # pens weigh as much as the fonts and the doodles among the non-digits (letters drawn by a pen are what people
-# draw instead of a digit); digits less jittered, since their style is what must be learned as it is.
-UNIPEN_COPIES = {"digits.json": 8, "letters.json": 10, "symbols.json": 10}
+# draw instead of a digit; 20 since Quick, Draw!'s doodles joined, which with 10 left them a fifth of the tuning
+# non-digits instead of a third, and the gate rejected fewer letters); digits less jittered, since their style is
+# what must be learned as it is.
+UNIPEN_COPIES = {"digits.json": 8, "letters.json": 20, "symbols.json": 20}
 UNIPEN_JITTER = {"digits.json": 0.5, "letters.json": 0.8, "symbols.json": 0.8}
 
 

@@ -357,9 +357,10 @@ def test_predict_refuses_an_empty_explain_folder_and_names_maps_that_cannot_coll
 
 def study_child(output: Path, mnist_dir: Path, wait_for_training: bool = True) -> subprocess.Popen:
     """A two-process study in its own process group (as a terminal runs it), once its workers train (or at
-    once)."""
+    once). 30,000 training images keep it training for tens of seconds: with 6,000 it sometimes finished before
+    the test's signal came (an idle machine trains them in about 3 s)."""
     study = subprocess.Popen([sys.executable, "-m", "trainer", "study", "--iterations", "1", "--seeds", "2",
-                              "--jobs", "2", "--train-limit", "6000", "--output", str(output),
+                              "--jobs", "2", "--train-limit", "30000", "--output", str(output),
                               "--data-dir", str(mnist_dir)],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                              start_new_session=True)

@@ -610,17 +610,21 @@ def quickdraw_prototypes(folder: Path) -> list[Prototype]:
         try:
             with gzip.open(path, "rt", encoding="utf-8") as f:
                 rows = [json.loads(row) for row in f if row.strip()]
-            found = np.asarray(rows, np.float32).reshape(len(rows), 28, 28)
+            plot = np.asarray(rows, np.float32).reshape(len(rows), 28, 28)
         except (OSError, EOFError, ValueError) as e:
             raise DataNotFoundError(f"Cannot read {path} ({e}): each line should be a drawing's 784 pixels.") from e
         category = path.name.removesuffix(".ndjson.gz")
         if category not in QUICKDRAW_LOOK_ALIKES:
-            categories += [category] * len(found)
-            plots.append(found)
-    drawings = trace_batch(np.concatenate(plots)) if plots else []
-    return [Prototype(NOT_A_DIGIT, SHAPE, f"quickdraw:{category}", f"quickdraw:{category}/{k}", paths, jitter=0.8)
-            for k, (category, drawing) in enumerate(zip(categories, drawings)) if drawing is not None
-            for paths in [[s.xy for s in drawing.strokes]] if not looks_like_0_or_1(paths)]
+            categories += [category] * len(plot)
+            plots.append(plot)
+    traced = trace_batch(np.concatenate(plots)) if categories else []
+    found = []
+    for k, (category, drawing) in enumerate(zip(categories, traced)):
+        paths = [stroke.xy for stroke in drawing.strokes] if drawing is not None else []
+        if paths and not looks_like_0_or_1(paths):
+            found.append(Prototype(NOT_A_DIGIT, SHAPE, f"quickdraw:{category}", f"quickdraw:{category}/{k}", paths,
+                                   jitter=0.8))
+    return found
 
 
 # ---- jitter and rendering ---------------------------------------------------------------------------------------

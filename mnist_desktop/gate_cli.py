@@ -146,22 +146,22 @@ def figures(predictor, corpus) -> list[tuple[str, float, int]]:
     from trainer.gate import CLASSES
 
     flags = rejected(predictor, as_inputs(corpus.images))
+    sources, digit = corpus.sources.astype(str), corpus.labels >= 0
     rows = []
+
+    def add_if_any(what: str, mask: np.ndarray) -> None:
+        if mask.any():
+            rows.append((what, flags[mask].mean(), int(mask.sum())))
+
     for part, name in (("tune", "choosing sources"), ("held_out", "held-out sources")):
         own = corpus.parts == part
         for where in DIGIT_SOURCES:
-            mask = own & (corpus.labels >= 0) & np.char.startswith(corpus.sources.astype(str), where)
-            if mask.any():
-                rows.append((f"{name}: {where} digits", flags[mask].mean(), int(mask.sum())))
+            add_if_any(f"{name}: {where} digits", own & digit & np.char.startswith(sources, where))
         for kind in range(1, len(CLASSES)):
-            mask = own & (corpus.kinds == kind)
-            if mask.any():
-                rows.append((f"{name}: {CLASSES[kind]}", flags[mask].mean(), int(mask.sum())))
+            add_if_any(f"{name}: {CLASSES[kind]}", own & (corpus.kinds == kind))
         for where in DOODLE_SOURCES:
-            mask = own & (corpus.labels < 0) & np.char.startswith(corpus.sources.astype(str), where)
-            if mask.any():
-                rows.append((f"{name}: {where} shapes", flags[mask].mean(), int(mask.sum())))
-        mask = own & (corpus.labels < 0)
+            add_if_any(f"{name}: {where} shapes", own & ~digit & np.char.startswith(sources, where))
+        mask = own & ~digit
         rows.append((f"{name}: all non-digits", flags[mask].mean(), int(mask.sum())))
     return rows
 

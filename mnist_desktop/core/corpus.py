@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import zlib
 import hashlib
 import json
 import logging
 import math
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path

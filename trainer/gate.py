@@ -108,15 +108,18 @@ def what_it_sees(logits: torch.Tensor) -> list[str | None]:
 
 
 def threshold_for(digit_scores: torch.Tensor, rate: float) -> float:
-    """The threshold that rejects (score < threshold) at most ``rate`` of these digits: the score with
-    floor(rate * N) scores below it."""
+    """The threshold that rejects (score < threshold) at most ``rate`` of these digits: below the score with
+    floor(rate * N) scores under it, halfway to the next lower score or by 1 if that is further (or -inf: a
+    digit the input checks reject), so that this digit scored a hair lower by another path is not rejected."""
     ordered = digit_scores.double().sort().values
-    return float(ordered[min(int(math.floor(rate * len(ordered))), len(ordered) - 1)])
+    k = min(int(math.floor(rate * len(ordered))), len(ordered) - 1)
+    lower = ordered[k - 1] if k else -math.inf
+    return float(max((ordered[k] + lower) / 2, ordered[k] - 1.0))
 
 
 @dataclass(frozen=True)
 class GateConfig:
-    epochs: int = 12
+    epochs: int = 18
     batch_size: int = 256
     lr: float = 4e-3  # the peak of the one-cycle schedule
     width: int = 16  # channels of the first conv (then twice, four times): 67,438 parameters a member

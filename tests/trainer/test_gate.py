@@ -17,6 +17,7 @@ def test_the_threshold_rejects_at_most_the_rate_of_the_digits():
     assert threshold_for(scores, 1.0) == 6.5  # never past the highest
     assert threshold_for(torch.tensor([-50.0, 0.0, 1.0, 2.0]), 0.25) == -1.0  # at most 1 under the boundary score
     assert threshold_for(torch.tensor([-torch.inf, 0.0, 1.0, 2.0]), 0.25) == -1.0  # an input check's rejection
+    assert threshold_for(torch.tensor([-1.0, 0.0, 0.0, 0.0]), 0.5) == -0.5  # ties with the boundary pass with it
 
 
 def test_log_odds_of_any_digit_against_anything_else():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import math
 import os
 import sys
 import time
@@ -91,6 +92,27 @@ def as_inputs(images: np.ndarray) -> list:
     return [ModelInput(image) for image in images.astype(np.float32) / 255.0]
 
 
+def input_checks_pass(images: np.ndarray) -> np.ndarray:
+    """[N] bool: which of these float32 images [N, 28, 28] the verdict's input checks leave to the gate."""
+    from .core.verdict import input_measures, input_problem, measures_of
+
+    measures = input_measures(images)
+    return np.array([input_problem(measures_of(measures, k), shapes=False) is None for k in range(len(images))], bool)
+
+
+def check_tuning_digits(groups: dict[str, np.ndarray]) -> None:
+    """Raises a ConfigError, before any training, if the input checks alone reject more than RATE of a group of
+    tuning digits (uint8 [N, 28, 28]): no threshold could keep that kind of digit within the rate."""
+    from trainer.errors import ConfigError
+
+    for name, group in groups.items():
+        checked_out = int((~input_checks_pass(group.astype(np.float32) / 255.0)).sum()) if len(group) else 0
+        if checked_out > math.floor(RATE * len(group)):  # as threshold_for counts: its boundary would be -inf
+            raise ConfigError(f"The verdict's input checks alone reject {checked_out:,} of the {len(group):,} tuning "
+                              f"{name} digits, more than the {RATE:.0%} the gate's threshold may: look at what those "
+                              f"digits are before making a gate from them.")
+
+
 def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(the gate's log-odds, the seven's digit-likeness) of these images (uint8 [N, 28, 28]): what
     verdict.combined weighs. The log-odds of an image the input checks reject is -inf: it is rejected whatever
@@ -99,11 +121,8 @@ def gate_scores(predictor, model, images: np.ndarray) -> tuple[np.ndarray, np.nd
 
     from trainer.gate import digit_log_odds, gate_logits
 
-    from .core.verdict import input_measures, input_problem, measures_of
-
     images = images.astype(np.float32) / 255.0
-    measures = input_measures(images)
-    passed = np.array([input_problem(measures_of(measures, k), shapes=False) is None for k in range(len(images))], bool)
+    passed = input_checks_pass(images)
     outputs = predictor.outputs(images)
     likeness = np.mean([out.log_tail for out in outputs.values()], 0) + predictor.shape_log_tails(images)
     log_odds = digit_log_odds(gate_logits(model, torch.from_numpy(images))).numpy()
@@ -232,6 +251,12 @@ def run(args: argparse.Namespace) -> int:
         predictor = Predictor()
         predictor.load_all()
         if not args.measure_only:
+            tune, digit = corpus.parts == "tune", corpus.labels >= 0
+            sources = corpus.sources.astype(str)
+            groups = {where: corpus.images[tune & digit & np.char.startswith(sources, where)]
+                      for where in DIGIT_SOURCES}
+            groups["MNIST scans"] = images[MNIST_CHOOSING::MNIST_STEP][:MNIST_SCANS].numpy()
+            check_tuning_digits(groups)
             config = GateConfig(seed=args.seed, **({"epochs": args.epochs} if args.epochs else {}))
             scanned = slice(MNIST_TRAINED, None, MNIST_STEP)
             model = train_gate(torch.cat([torch.from_numpy(corpus.images[train]), images[scanned]]),
@@ -240,11 +265,6 @@ def run(args: argparse.Namespace) -> int:
                                config,
                                lambda epoch, epochs, loss: print(f"epoch {epoch}/{epochs}: loss {loss:.4f}",
                                                                  flush=True))
-            tune, digit = corpus.parts == "tune", corpus.labels >= 0
-            sources = corpus.sources.astype(str)
-            groups = {where: corpus.images[tune & digit & np.char.startswith(sources, where)]
-                      for where in DIGIT_SOURCES}
-            groups["MNIST scans"] = images[MNIST_CHOOSING::MNIST_STEP][:MNIST_SCANS].numpy()
             weight, threshold, tried = chosen_weight(
                 {name: gate_scores(predictor, model, group) for name, group in groups.items()},
                 gate_scores(predictor, model, corpus.images[tune & ~digit]))

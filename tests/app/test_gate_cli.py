@@ -7,7 +7,9 @@ import pytest
 
 from mnist_desktop.command import launch
 from mnist_desktop.core.verdict import combined
-from mnist_desktop.gate_cli import LIKENESS_WEIGHTS, RATE, chosen_weight, writer_names
+from mnist_desktop.gate_cli import (LIKENESS_WEIGHTS, RATE, check_tuning_digits, chosen_weight, input_checks_pass,
+                                    writer_names)
+from trainer.errors import ConfigError
 
 
 def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
@@ -70,6 +72,18 @@ def test_the_threshold_rejects_at_most_the_rate_of_each_kind_of_digit_and_the_we
     checked = np.r_[-np.inf, np.arange(1.0, 100.0)], np.zeros(100)
     weight, threshold, tried = chosen_weight({"drawn": checked}, (np.r_[-np.inf, np.full(9, 1.5)], np.zeros(10)))
     assert threshold == 0.0 and (combined(*checked, weight) < threshold).sum() == 1 and tried[weight] == 0.1
+
+
+def test_tuning_digits_the_input_checks_reject_past_the_rate_are_one_sentence_before_any_training(mnist_dir):
+    from trainer.data import load_mnist
+
+    images = load_mnist("test", mnist_dir, download=False)[0][:100].numpy()
+    assert input_checks_pass(images.astype(np.float32) / 255.0).all()
+    one_blob, two_blobs = images.copy(), images.copy()
+    one_blob[0] = two_blobs[:2] = 255  # a filled blob: the input checks reject it
+    check_tuning_digits({"pen": one_blob, "fonts": images[:0]})  # 1% is within the rate; an empty group is aside
+    with pytest.raises(ConfigError, match=r"input checks alone reject 2 of the 100 tuning pen digits"):
+        check_tuning_digits({"fonts": images, "pen": two_blobs})
 
 
 def test_a_drawing_the_input_checks_reject_scores_minus_infinity():

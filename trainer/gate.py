@@ -7,8 +7,8 @@ scans (mnist_desktop.gate_cli), fewer than the rendered digits, so a render is s
 tells each digit apart, and the other kinds of drawing (OUTPUTS); its score is the log-odds of any digit against
 anything else. The verdict adds the seven's digit-likeness to it (mnist_desktop.core.verdict), and an image
 scoring under the threshold is not a digit. The threshold sits just under the score of digits the gate never
-trained on at the share of them it may reject (``threshold_for``). Whatever else it says (the likeliest other kind) names what
-it sees.
+trained on at the share of them it may reject (``threshold_for``). Whatever else it says (the likeliest other
+kind) names what it sees.
 
 Digits and non-digits are augmented alike while training (the pen's width, its ink's profile, a small turn and
 shift), so the raster differences between the renderer and MNIST's scans teach it nothing about being a digit.

@@ -589,7 +589,8 @@ def is_held_out_kind(kind: str) -> bool:
     """Whether this kind of doodle is held out, whoever drew it (the code or Quick, Draw!'s players, who share
     names such as house and table): named in HELD_OUT_DOODLES, or by byte 1 of a hash of its name (part_of's
     tuning split uses byte 0 of a drawing's group)."""
-    return kind in HELD_OUT_DOODLES or hashlib.sha256(f"quickdraw:{kind}".encode()).digest()[1] % HELD_OUT_KIND_SHARE == 0
+    digest = hashlib.sha256(f"quickdraw:{kind}".encode()).digest()
+    return kind in HELD_OUT_DOODLES or digest[1] % HELD_OUT_KIND_SHARE == 0
 
 
 def doodle_prototypes() -> Iterator[Prototype]:

@@ -48,7 +48,8 @@ def test_whole_sources_are_held_out():
     for p in found:
         parts.setdefault(p.group, set()).add(part_of(p))
     assert all(len(sides) == 1 for sides in parts.values())
-    shares = {side: np.mean([part_of(p) == side for p in found if not is_held_out(p.source)]) for side in ("tune", "train")}
+    choosing = [part_of(p) for p in found if not is_held_out(p.source)]
+    shares = {side: np.mean([part == side for part in choosing]) for side in ("tune", "train")}
     assert 0.1 < shares["tune"] < 0.3
 
 

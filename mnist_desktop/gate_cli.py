@@ -230,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
     from trainer.gate import GateConfig, gate_file, gate_path, read_gate, targets, train_gate, write_gate
     from trainer.paths import user_cache_dir
 
-    from .core.corpus import UNIPEN_HELD_OUT, load_corpus, mnist_prototypes, prototypes
+    from .core.corpus import UNIPEN_HELD_OUT, load_corpus, mnist_prototypes, prototypes, quickdraw_prototypes
     from .core.predictor import Predictor
 
     try:
@@ -239,13 +239,15 @@ def run(args: argparse.Namespace) -> int:
         if args.measure_only:
             read_gate(path)  # before the corpus: a gate that cannot be read is one sentence at once
         unipen = Path(args.unipen) if args.unipen else None
-        found = prototypes(unipen, Path(args.quickdraw) if args.quickdraw else None)
+        found = prototypes(unipen)
         if not args.unipen:
             print("warning: no UNIPEN folder (--unipen): the corpus has no real pen drawings", file=sys.stderr)
-        if not args.quickdraw:
-            print("warning: no Quick, Draw! folder (--quickdraw): the corpus has no real doodles", file=sys.stderr)
         held_out_writers = UNIPEN_HELD_OUT if args.held_out_writers is None else args.held_out_writers
-        check_writers(held_out_writers, found)
+        check_writers(held_out_writers, found)  # before Quick, Draw! is traced (a minute): a typo is said at once
+        if args.quickdraw:
+            found += quickdraw_prototypes(Path(args.quickdraw))
+        else:
+            print("warning: no Quick, Draw! folder (--quickdraw): the corpus has no real doodles", file=sys.stderr)
         images, labels = load_mnist("train", args.data_dir)
         found += mnist_prototypes(images[::MNIST_STEP].numpy(), labels[::MNIST_STEP].numpy())
         corpus = load_corpus(args.seed, found, user_cache_dir(),

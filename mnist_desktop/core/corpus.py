@@ -718,14 +718,13 @@ def mnist_prototypes(images: np.ndarray, labels: np.ndarray) -> list[Prototype]:
             for k, (label, drawing) in enumerate(zip(labels.tolist(), drawings)) if drawing is not None]
 
 
-def prototypes(unipen: Path | None, quickdraw: Path | None = None) -> list[Prototype]:
-    """The drawings the corpus is made from besides MNIST's traced digits (mnist_prototypes, which follow
-    them), in a fixed order: fonts, styles, doodles, UNIPEN and Quick, Draw! (if their folders are given)."""
+def prototypes(unipen: Path | None) -> list[Prototype]:
+    """The drawings the corpus is made from besides Quick, Draw!'s and MNIST's traced ones (quickdraw_prototypes,
+    then mnist_prototypes, follow them), in a fixed order: fonts, styles, doodles, UNIPEN (if its folder is
+    given)."""
     found = [*font_prototypes(), *style_prototypes(), *doodle_prototypes()]
     if unipen is not None:
         found += unipen_prototypes(unipen)
-    if quickdraw is not None:
-        found += quickdraw_prototypes(quickdraw)
     return found
 
 

@@ -120,7 +120,6 @@ def test_quickdraw_doodles_are_traced_shapes_and_their_look_alikes_left_out(quic
     made = make_corpus(0, found)
     assert len(made.images) == len(found) and (made.images.reshape(len(found), -1).max(1) == 255).all()
     assert np.array_equal(made.images, make_corpus(0, quickdraw_prototypes(quickdraw_dir)).images)
-    assert [p.group for p in prototypes(None, quickdraw_dir)[-len(found):]] == [p.group for p in found]
 
 
 def test_quickdraw_categories_are_held_out_whole():

@@ -54,6 +54,23 @@ MEMORY_CAP = 1536 << 20  # peak resident bytes; a normal command here stays unde
 ADDRESS_LIMIT = 8 << 30  # every child: a command that reads without end fails instead of taking the machine
 BOMB_BYTES = 2_000_000_000  # zeros in a checkpoint record that deflates them into 2 MB
 EARLIER = b"earlier work"
+# A child's ru_maxrss starts at its parent's resident size (Linux keeps the larger across exec), so a command
+# started from a runner of 1.5 GB would count as a crash. Each measured command therefore runs under this small
+# launcher: the command is forked from it after exec, and it hands on the command's own peak, code and signal.
+LAUNCHER = """import os, signal, sys
+child = os.fork()
+if child == 0:
+    os.execv(sys.executable, [sys.executable, *sys.argv[2:]])
+_, status, usage = os.wait4(child, 0)
+with open(sys.argv[1], "w") as f:
+    f.write(str(usage.ru_maxrss * 1024))
+code = os.waitstatus_to_exitcode(status)
+if code < 0:
+    if -code != signal.SIGKILL:
+        signal.signal(-code, signal.SIG_DFL)
+    os.kill(os.getpid(), -code)
+sys.exit(code)
+"""
 
 
 @dataclass
@@ -106,9 +123,11 @@ class Scratch:
                                 stdin=subprocess.DEVNULL, text=True, start_new_session=True, **pipes)
 
     def run(self, argv: list[str], timeout: float = 300, **limits) -> Outcome:
-        """Run to its end (or ``timeout``, then kill its process group), with its peak memory from wait4."""
+        """Run to its end (or ``timeout``, then kill its process group), with its own peak memory (LAUNCHER)."""
+        peak = self.dir / ".peak"
+        peak.unlink(missing_ok=True)
         with open(self.dir / ".out", "w+") as out, open(self.dir / ".err", "w+") as err:
-            child = self.popen(argv, stdout=out, stderr=err, **limits)
+            child = self.popen(["-c", LAUNCHER, str(peak), *argv], stdout=out, stderr=err, **limits)
             expired = threading.Event()
 
             def expire() -> None:
@@ -117,12 +136,11 @@ class Scratch:
 
             timer = threading.Timer(timeout, expire)
             timer.start()
-            _, status, usage = os.wait4(child.pid, 0)
+            child.wait()
             timer.cancel()
-            child.returncode = os.waitstatus_to_exitcode(status)  # reaped here, so Popen must not wait
             out.seek(0), err.seek(0)
             return Outcome(None if expired.is_set() else child.returncode, out.read(), err.read(),
-                           usage.ru_maxrss * 1024)
+                           int(peak.read_text() or 0) if peak.exists() else 0)
 
     def python(self, code: str) -> str:
         """A few lines run in the checkout with this attack's per-user folders: their printed answer."""

@@ -2,9 +2,10 @@
 runs end to end, so a renamed option or module shows here rather than in the next count."""
 import sys
 
+import numpy as np
 import pytest
 
-from tests.attacks import MEMORY_CAP, Outcome, classify, main
+from tests.attacks import HERE, MEMORY_CAP, Outcome, Scratch, classify, main
 
 TRACEBACK = "Traceback (most recent call last):\n  ...\nOSError: [Errno 30] Read-only file system\n"
 
@@ -29,3 +30,15 @@ def test_a_cheap_attack_runs_end_to_end(mnist_dir, capsys):
     assert main(["--only", "evaluate --checkpoint /dev/zero"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("one sentence ") and "one sentence: 1, traceback: 0" in out and "(1 attacks)" in out
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the runner is Linux's (mounts, rlimits, /proc)")
+def test_a_command_s_peak_memory_is_its_own_not_the_runner_s(mnist_dir, tmp_path):
+    scratch = Scratch(HERE, tmp_path)
+    runner_ballast = np.ones(512 << 17)  # 512 MB held by this process while the commands run
+    quiet = scratch.run(["-c", "pass"], timeout=60)
+    hungry = scratch.run(["-c", "import signal, os; ink = b'x' * (600 << 20); os.kill(os.getpid(), signal.SIGSEGV)"],
+                         timeout=60)
+    del runner_ballast
+    assert quiet.returncode == 0 and quiet.peak_bytes < 200 << 20
+    assert hungry.returncode == -11 and 600 << 20 < hungry.peak_bytes < 1000 << 20

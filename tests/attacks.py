@@ -139,8 +139,8 @@ class Scratch:
             child.wait()
             timer.cancel()
             out.seek(0), err.seek(0)
-            return Outcome(None if expired.is_set() else child.returncode, out.read(), err.read(),
-                           int(peak.read_text() or 0) if peak.exists() else 0)
+            peak_bytes = int(peak.read_text() or 0) if peak.exists() else 0  # none when the timeout ended it
+            return Outcome(None if expired.is_set() else child.returncode, out.read(), err.read(), peak_bytes)
 
     def python(self, code: str) -> str:
         """A few lines run in the checkout with this attack's per-user folders: their printed answer."""

@@ -6,7 +6,7 @@ published. The trainer, the CLI, the GUI cards and the README table all read it 
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 
 MNIST_SIDE = 28  # pixels: every image the models see is MNIST_SIDE x MNIST_SIDE
@@ -68,9 +68,9 @@ DEFAULT_ITERATION = 5  # the study's pick
 
 # Beside the seven, not one of them (loops over ITERATIONS stay the study's): iteration 5's network trained on
 # MNIST and on digits drawn as strokes, rendered as the canvas renders them (mnist-desktop drawings-model), on
-# iteration 5's schedule: each batch 64 of MNIST's digits, as iteration 5's, and 64 drawn ones.
+# iteration 5's recipe: each batch as many of MNIST's digits as iteration 5's, and as many drawn ones.
 DRAWINGS = Iteration(8, ITERATIONS[5].layers, ITERATIONS[5].params,
-                     Recipe(epochs=20, lr=0.002, batch_size=128, lr_step_epochs=15),
+                     replace(ITERATIONS[5].recipe, batch_size=2 * ITERATIONS[5].recipe.batch_size),
                      "Iteration 5's network trained on MNIST and on digits drawn as strokes (MNIST traced, pen "
                      "digits, slashed 0, barred 7, open and closed 4, flagged 1, looped 2).",
                      None)

@@ -71,13 +71,14 @@ def check_writers(held_out_writers: tuple[str, ...], found: list) -> None:
                           f"{', '.join(have)}.")
 
 
-def verdicts(predictor, inputs: list) -> list:
-    """The recognition path's verdict on each of these ModelInputs, with the default iteration's answer."""
+def verdicts(predictor, inputs: list, headline: int | None = None) -> list:
+    """The recognition path's verdict on each of these ModelInputs, with ``headline``'s answer (default: the
+    default iteration's)."""
     from trainer.iterations import DEFAULT_ITERATION
 
     from .core.recognition import recognise
 
-    return [r.verdict for r in recognise(predictor, inputs, DEFAULT_ITERATION)]
+    return [r.verdict for r in recognise(predictor, inputs, headline or DEFAULT_ITERATION)]
 
 
 def rejected(predictor, inputs: list) -> np.ndarray:
@@ -195,12 +196,12 @@ STYLE_DRAWINGS = 100  # of each style MNIST lacks, drawn with a seed the corpus 
 STYLE_SEED = 1000  # added to --seed
 
 
-def answers(predictor, images: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+def answers(predictor, images: np.ndarray, labels: np.ndarray, headline: int | None = None) -> tuple[float, float]:
     """(share read right, share called not a digit) of these float32 images [N, 28, 28] and their digits,
-    through the recognition path with the default iteration's answer."""
+    through the recognition path with ``headline``'s answer (default: the default iteration's)."""
     from .core.recognition import ModelInput
 
-    found = verdicts(predictor, [ModelInput(image) for image in images])
+    found = verdicts(predictor, [ModelInput(image) for image in images], headline)
     return (float(np.mean([v.digit == label for v, label in zip(found, labels)])),
             float(np.mean([not v.is_digit for v in found])))
 
@@ -208,7 +209,11 @@ def answers(predictor, images: np.ndarray, labels: np.ndarray) -> tuple[float, f
 def style_figures(predictor, seed: int, unipen: Path | None, held_out_writers: tuple[str, ...]
                   ) -> list[tuple[str, float, float, int]]:
     """(what, share right, share rejected, how many): each style MNIST lacks (STYLE_DRAWINGS, jittered, a seed
-    of their own) and the held-out writers' pen digits drawn as they are (if they have any)."""
+    of their own) and the held-out writers' pen digits drawn as they are (if they have any), these also with
+    the model made for drawings as the headline where it is loaded (whether each is a digit is the seven's and
+    the gate's to say either way: only the digit read changes)."""
+    from trainer.iterations import DRAWINGS
+
     from .core.drawn_digits import held_out_unipen, style_digits
 
     images, labels, names = style_digits(seed + STYLE_SEED, STYLE_DRAWINGS)
@@ -220,6 +225,9 @@ def style_figures(predictor, seed: int, unipen: Path | None, held_out_writers: t
         if len(labels):
             rows.append(("held-out writers' pen digits, as drawn", *answers(predictor, images, labels),
                          len(labels)))
+            if predictor.available([DRAWINGS.number]):
+                rows.append(("the same with made for drawings as the headline",
+                             *answers(predictor, images, labels, DRAWINGS.number), len(labels)))
     return rows
 
 
@@ -228,6 +236,7 @@ def run(args: argparse.Namespace) -> int:
 
     from trainer.data import load_mnist
     from trainer.gate import GateConfig, gate_file, gate_path, read_gate, targets, train_gate, write_gate
+    from trainer.iterations import DRAWINGS
     from trainer.paths import user_cache_dir
 
     from .core.corpus import UNIPEN_HELD_OUT, load_corpus, mnist_prototypes, prototypes, quickdraw_prototypes
@@ -302,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
                 inputs = [image_input(load_image(folder / row["image"])) for row in csv.DictReader(f)]
             print(f"  hwd1000: {rejected(predictor, inputs).mean():.2%} of {len(inputs):,} (evaluation only)")
         print("read right / called not a digit, with the verdict on:")
+        predictor.load(DRAWINGS.number)  # only now: every model loaded runs on every image measured
         for what, right, share, count in style_figures(predictor, args.seed, unipen, held_out_writers):
             print(f"  {what}: {right:.1%} right, {share:.1%} rejected, of {count:,}")
     except MnistDesktopError as e:

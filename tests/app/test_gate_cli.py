@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from mnist_desktop.command import launch
+from mnist_desktop.core.corpus import UNIPEN_HELD_OUT
 from mnist_desktop.core.verdict import combined
 from mnist_desktop.gate_cli import (LIKENESS_WEIGHTS, RATE, check_tuning_digits, chosen_weight, input_checks_pass,
-                                    writer_names)
+                                    style_figures, writer_names)
 from trainer.errors import ConfigError
+from trainer.iterations import DRAWINGS
+from trainer.paths import shipped_weights_path
 
 
 def test_measuring_a_gate_that_cannot_be_read_is_one_sentence(tmp_path, capsys):
@@ -99,3 +102,20 @@ def test_a_drawing_the_input_checks_reject_scores_minus_infinity():
     images[1, 4:24, 13:15] = 255
     log_odds, likeness = gate_scores(predictor, read_gate()[0], images)
     assert log_odds[0] == -np.inf and np.isfinite(log_odds[1]) and np.isfinite(likeness).all()
+
+
+@pytest.mark.skipif(not shipped_weights_path(DRAWINGS.number).is_file(), reason="no model made for drawings")
+def test_the_held_out_pen_digits_are_read_by_either_headline_and_rejected_alike(unipen_dir):
+    from mnist_desktop.core.predictor import Predictor
+
+    predictor = Predictor()
+    predictor.load_all()
+    without = style_figures(predictor, 0, unipen_dir, UNIPEN_HELD_OUT)
+    assert without[-1][0] == "held-out writers' pen digits, as drawn"  # no row for a model that is not loaded
+    predictor.load(DRAWINGS.number)
+    rows = style_figures(predictor, 0, unipen_dir, UNIPEN_HELD_OUT)
+    assert rows[:-1] == without
+    (what, right, rejected, count), (_, default_right, default_rejected, default_count) = rows[-1], rows[-2]
+    assert what == "the same with made for drawings as the headline" and count == default_count > 200
+    # Whether each is a digit is the seven's and the gate's to say: only the digit read follows the headline.
+    assert rejected == default_rejected and right != default_right

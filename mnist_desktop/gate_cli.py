@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from trainer.errors import MnistDesktopError
+from trainer.iterations import DEFAULT_ITERATION, DRAWINGS
 
 RATE = 0.01  # the share of each kind of tuning digit the verdict may reject, its input checks included
 # MNIST's training digits in the gate's making, every fourth of the 60k from three starts so that none serves twice:
@@ -71,14 +72,11 @@ def check_writers(held_out_writers: tuple[str, ...], found: list) -> None:
                           f"{', '.join(have)}.")
 
 
-def verdicts(predictor, inputs: list, headline: int | None = None) -> list:
-    """The recognition path's verdict on each of these ModelInputs, with ``headline``'s answer (default: the
-    default iteration's)."""
-    from trainer.iterations import DEFAULT_ITERATION
-
+def verdicts(predictor, inputs: list, headline: int = DEFAULT_ITERATION) -> list:
+    """The recognition path's verdict on each of these ModelInputs, with ``headline``'s answer."""
     from .core.recognition import recognise
 
-    return [r.verdict for r in recognise(predictor, inputs, headline or DEFAULT_ITERATION)]
+    return [r.verdict for r in recognise(predictor, inputs, headline)]
 
 
 def rejected(predictor, inputs: list) -> np.ndarray:
@@ -196,9 +194,10 @@ STYLE_DRAWINGS = 100  # of each style MNIST lacks, drawn with a seed the corpus 
 STYLE_SEED = 1000  # added to --seed
 
 
-def answers(predictor, images: np.ndarray, labels: np.ndarray, headline: int | None = None) -> tuple[float, float]:
+def answers(predictor, images: np.ndarray, labels: np.ndarray, headline: int = DEFAULT_ITERATION
+            ) -> tuple[float, float]:
     """(share read right, share called not a digit) of these float32 images [N, 28, 28] and their digits,
-    through the recognition path with ``headline``'s answer (default: the default iteration's)."""
+    through the recognition path with ``headline``'s answer."""
     from .core.recognition import ModelInput
 
     found = verdicts(predictor, [ModelInput(image) for image in images], headline)
@@ -212,8 +211,6 @@ def style_figures(predictor, seed: int, unipen: Path | None, held_out_writers: t
     of their own) and the held-out writers' pen digits drawn as they are (if they have any), these also with
     the model made for drawings as the headline where it is loaded (whether each is a digit is the seven's and
     the gate's to say either way: only the digit read changes)."""
-    from trainer.iterations import DRAWINGS
-
     from .core.drawn_digits import held_out_unipen, style_digits
 
     images, labels, names = style_digits(seed + STYLE_SEED, STYLE_DRAWINGS)
@@ -236,7 +233,6 @@ def run(args: argparse.Namespace) -> int:
 
     from trainer.data import load_mnist
     from trainer.gate import GateConfig, gate_file, gate_path, read_gate, targets, train_gate, write_gate
-    from trainer.iterations import DRAWINGS
     from trainer.paths import user_cache_dir
 
     from .core.corpus import UNIPEN_HELD_OUT, load_corpus, mnist_prototypes, prototypes, quickdraw_prototypes

@@ -54,5 +54,7 @@ class RecogniseView(QScrollArea):
         """``probabilities``: every available model's; the one in view is the picker's."""
         number = self.picker.number()
         verdict = recognition.verdict_for(number) if recognition else None
-        self.panel.show_result(image, probabilities.get(number), UNSURE_BELOW, unavailable, verdict)
-        self.strip.show_answers(probabilities, recognition.verdicts if recognition else {}, number, verdict)
+        verdicts = recognition.verdicts if recognition else {}
+        self.panel.show_result(image, probabilities.get(number), UNSURE_BELOW, unavailable, verdict,
+                               verdicts.get(number))
+        self.strip.show_answers(probabilities, verdicts, number, verdict)

@@ -144,8 +144,10 @@ class RecognitionPanel(QGroupBox):
         layout.addWidget(self.bars)
 
     def show_result(self, image: np.ndarray | None, probabilities: np.ndarray | None, threshold: float,
-                    unavailable: str | None = None, verdict: Verdict | None = None) -> None:
-        """``image`` is exactly what the models saw; ``verdict`` the seven's, with this iteration's digit."""
+                    unavailable: str | None = None, verdict: Verdict | None = None, own: Verdict | None = None
+                    ) -> None:
+        """``image`` is exactly what the models saw; ``verdict`` the seven's, with this iteration's digit;
+        ``own`` this iteration's verdict on its own (the answer strip's), said beside a digit it doubts."""
         self.preview.setPixmap(mnist_pixmap(image, 112))
         self.bars.set_probabilities(probabilities, is_answer=not rejected(verdict))
         if unavailable:
@@ -166,10 +168,13 @@ class RecognitionPanel(QGroupBox):
             self.digit.setText(str(top))
             if unsure(probabilities, threshold):
                 second = int(np.argsort(probabilities)[-2])
-                self.verdict.setText(f"<span style='color:{UNSURE_COLOR}'><b>Unsure</b></span>: {confidence:.0f}% "
-                                     f"{top}, {probabilities[second] * 100:.0f}% {second}")
+                text = (f"<span style='color:{UNSURE_COLOR}'><b>Unsure</b></span>: {confidence:.0f}% "
+                        f"{top}, {probabilities[second] * 100:.0f}% {second}")
             else:
-                self.verdict.setText(f"{confidence:.1f}% confident")
+                text = f"{confidence:.1f}% confident"
+            if rejected(own):  # its cell in the strip shows "?": say why this panel shows a digit all the same
+                text += "<br>On its own this model doubts it is a digit; the verdict is the seven's and the gate's."
+            self.verdict.setText(text)
 
 
 def trained_on(mnist_images: int, fine_tune: dict | None) -> str:

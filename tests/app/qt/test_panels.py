@@ -56,6 +56,20 @@ def test_the_best_guess_is_the_iteration_in_views(window, qtbot):
     assert len(set(shown.values())) > 1  # the iterations differ, so the text tells which one is in view
 
 
+def test_a_digit_the_iteration_in_view_doubts_on_its_own_says_so(window, qtbot):
+    """A 1 with a long flag from low on the left: a digit for the seven and the gate together, not for iteration
+    5 (in view) on its own. Its cell in the strip shows "?", so the panel showing a digit says why."""
+    draw(qtbot, window.canvas, [(0.2, 0.5), (0.55, 0.15), (0.55, 0.85)])
+    recognition = window.answers.recognition
+    assert window.recognise.picker.number() == 5
+    assert recognition.verdict.is_digit and not recognition.verdicts[5].is_digit
+    assert window.recognise.strip.cells[5].digit.text() == "?"
+    assert window.recognise.panel.digit.text() != "?"
+    assert "On its own this model doubts it is a digit" in window.recognise.panel.verdict.text()
+    window.iteration_action[1].trigger()  # iteration 1 on its own takes it for a digit
+    assert recognition.verdicts[1].is_digit and "On its own" not in window.recognise.panel.verdict.text()
+
+
 def test_each_compare_card_shows_its_own_verdict(window, qtbot):
     window.tabs.setCurrentWidget(window.compare)
     draw(qtbot, window.canvas, seven())

@@ -173,7 +173,7 @@ class RecognitionPanel(QGroupBox):
             else:
                 text = f"{confidence:.1f}% confident"
             if rejected(own):  # its cell in the strip shows "?": say why this panel shows a digit all the same
-                text += "<br>On its own this model doubts it is a digit; the verdict is the seven's and the gate's."
+                text += "<br>On its own this model doubts it is a digit; the models together judge it one."
             self.verdict.setText(text)
 
 
